@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestDevModeLinkFlowReturnsToApp(t *testing.T) {
+	s := startServer(t, nil)
+	token := s.devToken("alice")
+	lt := s.newLinkToken(token, map[string]any{"provider": "oura", "return_to": s.URL + "/settings?tab=health"})
+	if !strings.Contains(lt.LinkWebURL, url.QueryEscape(lt.LinkToken)) {
+		t.Errorf("link_web_url %q does not carry the token", lt.LinkWebURL)
+	}
+
+	callback := s.finishLink(lt, "oura", act("approve"))
+	if !strings.HasPrefix(callback, s.URL+"/link/callback/") || !strings.Contains(callback, "state=success") {
+		t.Fatalf("emulator redirected to %q", callback)
+	}
+	r := s.request(http.MethodGet, callback, "", nil)
+	if r.Status != http.StatusSeeOther {
+		t.Fatalf("callback: want 303 to return_to, got %d %s", r.Status, r.Body)
+	}
+	back, err := url.Parse(r.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := back.Query()
+	if back.Path != "/settings" || q.Get("tab") != "health" || q.Get("link_status") != "connected" || q.Get("provider") != "oura" || q.Has("error_type") {
+		t.Fatalf("returned to %q", back)
+	}
+}
+
+func TestCallbackOutcomes(t *testing.T) {
+	s := startServer(t, nil)
+	token := s.devToken("bob")
+	tests := []struct {
+		name       string
+		action     url.Values
+		wantStatus string
+		wantType   string
+	}{
+		{"approve", act("approve"), "connected", ""},
+		{"deny", act("deny"), "error", "provider_credential_error"},
+		{"close", act("close"), "cancelled", "user_cancelled"},
+	}
+	for _, errorType := range []string{"invalid_token", "token_expired", "token_consumed", "token_not_validated",
+		"provider_credential_error", "provider_password_expired", "provider_api_error", "unsupported_region",
+		"duplicate_connection", "required_scopes_not_granted", "incorrect_mfa_code", "a_type_junction_adds_later"} {
+		tests = append(tests, struct {
+			name       string
+			action     url.Values
+			wantStatus string
+			wantType   string
+		}{errorType, act("error", "error_type", errorType), "error", errorType})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lt := s.newLinkToken(token, map[string]any{"provider": "fitbit"})
+			callback := s.finishLink(lt, "fitbit", tc.action)
+
+			r := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+			var got callbackResult
+			r.json(t, &got)
+			if r.Status != http.StatusOK || got.Status != tc.wantStatus || deref(got.ErrorType) != tc.wantType || deref(got.Provider) != "fitbit" {
+				t.Fatalf("callback JSON %d %s, want %s/%s", r.Status, r.Body, tc.wantStatus, tc.wantType)
+			}
+
+			page := s.request(http.MethodGet, callback, "", nil, "Accept", "text/html")
+			if page.Status != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("callback page %d %s", page.Status, page.Header.Get("Content-Type"))
+			}
+			if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+				t.Errorf("callback page CSP = %q", csp)
+			}
+			if page.Header.Get("Cache-Control") != "no-store" {
+				t.Errorf("callback page is cacheable")
+			}
+			if !bytes.Contains(page.Body, []byte(`data-status="`+tc.wantStatus+`"`)) {
+				t.Errorf("page does not show status %s:\n%s", tc.wantStatus, page.Body)
+			}
+		})
+	}
+}
+
+type callbackResult struct {
+	Status    string  `json:"status"`
+	Provider  *string `json:"provider"`
+	ErrorType *string `json:"error_type"`
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func TestCallbackRecordsTheFirstOutcomeOnly(t *testing.T) {
+	s := startServer(t, nil)
+	lt := s.newLinkToken(s.devToken("carol"), map[string]any{"provider": "oura"})
+	callback := s.finishLink(lt, "oura", act("approve"))
+	first := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+
+	// A forged second outcome on the same session changes nothing.
+	forged := strings.Replace(callback, "state=success", "state=error&error_type=provider_api_error&error=nope", 1)
+	second := s.request(http.MethodGet, forged, "", nil, "Accept", "application/json")
+	reload := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+	for _, r := range []response{first, second, reload} {
+		var got callbackResult
+		r.json(t, &got)
+		if got.Status != "connected" {
+			t.Fatalf("outcome changed: %s", r.Body)
+		}
+	}
+
+	// The token is single use: Link itself refuses a second pass.
+	again := s.finishLink(lt, "oura", act("approve"))
+	if !strings.Contains(again, "error_type=token_consumed") {
+		t.Fatalf("second use of a link token redirected to %q", again)
+	}
+}
+
+func TestCallbackUnknownSessions(t *testing.T) {
+	s := startServer(t, nil)
+	for _, path := range []string{
+		"/link/callback/00000000000000000000000000000000?state=success",
+		"/link/callback/not-a-session?state=success",
+		"/link/callback/" + strings.Repeat("a", 500) + "?state=success",
+	} {
+		page := s.request(http.MethodGet, path, "", nil)
+		if page.Status != http.StatusNotFound || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") || !bytes.Contains(page.Body, []byte("expired")) {
+			t.Errorf("%s: %d %s", path, page.Status, page.Body)
+		}
+		api := s.request(http.MethodGet, path, "", nil, "Accept", "application/json")
+		if api.Status != http.StatusNotFound || api.errorCode(t) != "not_found" {
+			t.Errorf("%s as JSON: %d %s", path, api.Status, api.Body)
+		}
+	}
+}
+
+func TestCallbackNeverEchoesJunctionErrorText(t *testing.T) {
+	s := startServer(t, nil)
+	lt := s.newLinkToken(s.devToken("dave"), nil)
+	callback := s.finishLink(lt, "oura", act("deny"))
+	u, _ := url.Parse(callback)
+	q := u.Query()
+	q.Set("error", `<script>alert("x")</script>`)
+	q.Set("error_type", `<img src=x onerror=alert(1)>`)
+	u.RawQuery = q.Encode()
+	page := s.request(http.MethodGet, u.String(), "", nil)
+	if bytes.Contains(page.Body, []byte("<script>alert")) || bytes.Contains(page.Body, []byte("<img")) || bytes.Contains(page.Body, []byte("alert(")) {
+		t.Fatalf("callback page echoes attacker text:\n%s", page.Body)
+	}
+	if !bytes.Contains(page.Body, []byte(`data-error-type="unknown"`)) {
+		t.Fatalf("a malformed error_type should be recorded as unknown:\n%s", page.Body)
+	}
+}
+
+func TestReturnToMustBeAllowed(t *testing.T) {
+	s := startServer(t, map[string]string{"ALLOWED_RETURN_URLS": "https://app.example.com,myapp://linked"})
+	token := s.devToken("erin")
+	for _, returnTo := range []string{
+		"//evil.com", "https://app.example.com.evil.com/", "javascript:alert(1)", "https://app.example.com@evil.com/",
+		"https://evil.com/?https://app.example.com", "http://app.example.com/", "myapp://linkedin", "data:text/html,x", "/relative",
+	} {
+		r := s.request(http.MethodPost, "/v1/link/token", token, map[string]any{"return_to": returnTo})
+		if r.Status != http.StatusBadRequest || r.errorCode(t) != "invalid_request" || !bytes.Contains(r.Body, []byte(`"field":"return_to"`)) {
+			t.Errorf("return_to %q: %d %s", returnTo, r.Status, r.Body)
+		}
+	}
+	for _, returnTo := range []string{"https://app.example.com/settings", "myapp://linked/done"} {
+		lt := s.newLinkToken(token, map[string]any{"return_to": returnTo})
+		r := s.request(http.MethodGet, s.finishLink(lt, "garmin", act("close")), "", nil)
+		loc := r.Header.Get("Location")
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, returnTo+"?") || !strings.Contains(loc, "link_status=cancelled") || !strings.Contains(loc, "error_type=user_cancelled") {
+			t.Errorf("return_to %q: %d Location %q", returnTo, r.Status, loc)
+		}
+	}
+}
+
+func TestLinkTokenRejectsBadInput(t *testing.T) {
+	s := startServer(t, map[string]string{"PROVIDERS_ALLOWLIST": "oura,fitbit"})
+	token := s.devToken("frank")
+	tests := []struct {
+		name       string
+		body       any
+		headers    []string
+		wantStatus int
+		wantField  string
+	}{
+		{"provider shape", map[string]any{"provider": "Oura!"}, nil, 400, "provider"},
+		{"provider not offered", map[string]any{"provider": "garmin"}, nil, 400, "provider"},
+		{"filter entry", map[string]any{"filter_on_providers": []string{"oura", "x y"}}, nil, 400, "filter_on_providers"},
+		{"unknown field", map[string]any{"providr": "oura"}, nil, 400, "providr"},
+		{"wrong type", map[string]any{"provider": 7}, nil, 400, "provider"},
+		{"not json", "{provider:", nil, 400, ""},
+		{"two objects", `{} {}`, nil, 400, ""},
+		{"form body", "provider=oura", []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, ""},
+		{"too large", `{"provider":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, ""},
+	}
+	for _, tc := range tests {
+		r := s.request(http.MethodPost, "/v1/link/token", token, tc.body, tc.headers...)
+		if r.Status != tc.wantStatus {
+			t.Errorf("%s: %d %s", tc.name, r.Status, r.Body)
+			continue
+		}
+		r.errorCode(t)
+		if tc.wantField != "" && !bytes.Contains(r.Body, []byte(`"field":"`+tc.wantField+`"`)) {
+			t.Errorf("%s: error does not name %s: %s", tc.name, tc.wantField, r.Body)
+		}
+	}
+	// An empty body is a valid request: every field is optional.
+	if r := s.request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
+		t.Errorf("empty body: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestOAuthLinkForMobile(t *testing.T) {
+	s := startServer(t, map[string]string{"ALLOWED_RETURN_URLS": "myapp://linked"})
+	token := s.devToken("gina")
+	r := s.request(http.MethodGet, "/v1/link/oauth/oura?return_to="+url.QueryEscape("myapp://linked"), token, nil)
+	var got struct {
+		OAuthURL string `json:"oauth_url"`
+		Provider struct{ Slug, Name, Logo string }
+	}
+	r.json(t, &got)
+	if r.Status != http.StatusOK || got.OAuthURL == "" || got.Provider.Slug != "oura" || got.Provider.Name == "" {
+		t.Fatalf("oauth link: %d %s", r.Status, r.Body)
+	}
+	consent := s.request(http.MethodGet, got.OAuthURL, "", nil)
+	if consent.Status != http.StatusOK || !bytes.Contains(consent.Body, []byte(`id="approve"`)) {
+		t.Fatalf("oauth_url does not open the consent screen: %d %s", consent.Status, consent.Body)
+	}
+	for path, want := range map[string]int{
+		"/v1/link/oauth/Not-A-Slug": 400,
+		"/v1/link/oauth/oura?return_to=" + url.QueryEscape("https://evil.com"): 400,
+	} {
+		if r := s.request(http.MethodGet, path, token, nil); r.Status != want {
+			t.Errorf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	s := startServer(t, nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if r := s.request(http.MethodGet, path, "", nil); r.Status != http.StatusOK {
+			t.Errorf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	if r := s.request(http.MethodGet, "/v1/nope", s.devToken("h"), nil); r.Status != 404 || r.errorCode(t) != "not_found" {
+		t.Errorf("unknown route: %d %s", r.Status, r.Body)
+	}
+}

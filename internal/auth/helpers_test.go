@@ -1,0 +1,231 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+)
+
+const (
+	testIssuer   = "https://idp.example.com/"
+	testAudience = "https://api.example.com"
+	testUserID   = "user-123"
+	testSecret   = "0123456789abcdef0123456789abcdef-test-secret"
+)
+
+// testSigner is a key pair the tests sign with and publish in a JWKS.
+type testSigner struct {
+	kid     string
+	method  jwt.SigningMethod
+	private any
+	public  any
+}
+
+func newRSASigner(t testing.TB, kid string) testSigner {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testSigner{kid: kid, method: jwt.SigningMethodRS256, private: key, public: &key.PublicKey}
+}
+
+func newECSigner(t testing.TB, kid string) testSigner {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testSigner{kid: kid, method: jwt.SigningMethodES256, private: key, public: &key.PublicKey}
+}
+
+func newEdSigner(t testing.TB, kid string) testSigner {
+	t.Helper()
+	public, private, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testSigner{kid: kid, method: jwt.SigningMethodEdDSA, private: private, public: public}
+}
+
+// sign returns a token with the signer's alg and kid (none when kid is "").
+func (s testSigner) sign(t testing.TB, claims jwt.MapClaims) string {
+	t.Helper()
+	token := jwt.NewWithClaims(s.method, claims)
+	if s.kid != "" {
+		token.Header["kid"] = s.kid
+	}
+	signed, err := token.SignedString(s.private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// validClaims are claims every test verifier accepts; cases mutate a copy.
+func validClaims() jwt.MapClaims {
+	now := time.Now()
+	return jwt.MapClaims{
+		"iss": testIssuer,
+		"aud": testAudience,
+		"sub": testUserID,
+		"iat": now.Unix(),
+		"exp": now.Add(5 * time.Minute).Unix(),
+	}
+}
+
+func claimsWith(changes map[string]any) jwt.MapClaims {
+	claims := validClaims()
+	for name, value := range changes {
+		if value == nil {
+			delete(claims, name)
+			continue
+		}
+		claims[name] = value
+	}
+	return claims
+}
+
+func signHS(t testing.TB, method jwt.SigningMethod, secret []byte, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	token := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		token.Header["kid"] = kid
+	}
+	signed, err := token.SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+func unsignedToken(t testing.TB, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	token := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
+	if kid != "" {
+		token.Header["kid"] = kid
+	}
+	signed, err := token.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// jwksServer serves the public keys of its signers and counts fetches.
+type jwksServer struct {
+	*httptest.Server
+	fetches atomic.Int64
+
+	mu   sync.Mutex
+	body []byte
+	down bool
+}
+
+func newJWKSServer(t testing.TB, signers ...testSigner) *jwksServer {
+	t.Helper()
+	s := &jwksServer{}
+	s.publish(t, signers...)
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fetches.Add(1)
+		s.mu.Lock()
+		body, down := s.body, s.down
+		s.mu.Unlock()
+		if down {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// publish replaces the served key set.
+func (s *jwksServer) publish(t testing.TB, signers ...testSigner) {
+	t.Helper()
+	store := jwkset.NewMemoryStorage()
+	for _, signer := range signers {
+		jwk, err := jwkset.NewJWKFromKey(signer.public, jwkset.JWKOptions{
+			Metadata: jwkset.JWKMetadataOptions{KID: signer.kid, ALG: jwkset.ALG(signer.method.Alg()), USE: jwkset.UseSig},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.KeyWrite(context.Background(), jwk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, err := store.JSONPublic(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.body = body
+	s.mu.Unlock()
+}
+
+func (s *jwksServer) setDown(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+func jwksConfig(url string) Config {
+	return Config{
+		JWKSURL:  url,
+		Issuer:   testIssuer,
+		Audience: testAudience,
+		// Long enough that no test sees a second limited refresh.
+		JWKSUnknownKIDRateLimit: time.Hour,
+	}
+}
+
+func mustVerifier(t testing.TB, cfg Config) *Verifier {
+	t.Helper()
+	v, err := NewVerifier(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("NewVerifier: %v", err)
+	}
+	return v
+}
+
+// assertRejected checks the contract of every Verify failure: code
+// Unauthenticated, the generic message, a cause for logs, and the token
+// nowhere in the error text.
+func assertRejected(t *testing.T, err error, token string) *apperr.Error {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Verify accepted the token, want rejection")
+	}
+	appErr, ok := apperr.As(err)
+	if !ok || appErr.Code != apperr.Unauthenticated {
+		t.Fatalf("error %v: want *apperr.Error with code %q", err, apperr.Unauthenticated)
+	}
+	if appErr.Message != invalidTokenMessage {
+		t.Errorf("message = %q, want %q", appErr.Message, invalidTokenMessage)
+	}
+	if appErr.Err == nil {
+		t.Error("no wrapped cause for the logs")
+	}
+	if token != "" && strings.Contains(err.Error(), token) {
+		t.Errorf("error text contains the token: %v", err)
+	}
+	return appErr
+}

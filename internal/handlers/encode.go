@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+)
+
+// statusClientClosed is nginx's convention for a caller that hung up.
+const statusClientClosed = 499
+
+// maxJSONBody caps app API request bodies; they are a few small fields.
+const maxJSONBody = 64 << 10
+
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON body into v. An empty body leaves v as it is, since
+// every field linkbff accepts is optional.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return apperr.New(apperr.Invalid, "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var tooLarge *http.MaxBytesError
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		if dec.More() {
+			return apperr.New(apperr.Invalid, "request body must hold a single JSON object")
+		}
+		return nil
+	case errors.Is(err, io.EOF):
+		return nil
+	case errors.As(err, &tooLarge):
+		return apperr.New(apperr.TooLarge, "request body is larger than %d bytes", maxJSONBody)
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return apperr.New(apperr.Invalid, "request body is not valid JSON")
+	case errors.As(err, &typeErr):
+		return apperr.InvalidField(typeErr.Field, "field %s must be %s", typeErr.Field, typeErr.Type.String())
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperr.InvalidField(field, "unknown field %q", field)
+	default:
+		return apperr.New(apperr.Invalid, "request body is not a valid JSON object")
+	}
+}
+
+// errorBody is the API's one error shape.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    apperr.Code `json:"code"`
+	Message string      `json:"message"`
+	Field   string      `json:"field,omitempty"`
+}
+
+// statusOf is the single mapping from domain error codes to HTTP statuses.
+func statusOf(code apperr.Code) int {
+	switch code {
+	case apperr.Invalid:
+		return http.StatusBadRequest
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// encodeError writes err as {"error":{...}} and logs it once. Server-side
+// failures get a generic message; their cause goes to the log only.
+func encodeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err error) {
+	status, detail, e := describe(err)
+	logError(log, r, status, err)
+	if e != nil && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1_000_000_000)))
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
+	}
+	encode(w, status, errorBody{Error: detail})
+}
+
+// describe turns err into a status and a caller-safe body.
+func describe(err error) (int, errorDetail, *apperr.Error) {
+	if errors.Is(err, context.Canceled) {
+		// The caller went away; nobody reads this answer.
+		return statusClientClosed, errorDetail{Code: apperr.Unavailable, Message: "request cancelled"}, nil
+	}
+	e, ok := apperr.As(err)
+	if !ok {
+		return http.StatusInternalServerError, errorDetail{Code: apperr.Internal, Message: "internal error"}, nil
+	}
+	status := statusOf(e.Code)
+	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
+	if status == http.StatusInternalServerError {
+		detail = errorDetail{Code: apperr.Internal, Message: "internal error"}
+	}
+	return status, detail, e
+}
+
+func logError(log zerolog.Logger, r *http.Request, status int, err error) {
+	ev := log.Debug()
+	if status >= 500 {
+		ev = log.Error()
+	}
+	ev.Str("request_id", requestIDFrom(r.Context())).Int("status", status).Err(err).Msg("request failed")
+}
+
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: apperr.NotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}})
+	})
+}
+
+func handleMethodNotAllowed() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)}})
+	})
+}

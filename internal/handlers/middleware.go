@@ -1,0 +1,182 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/cors"
+	"github.com/rs/zerolog"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/ratelimit"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+var incomingRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID takes a sane X-Request-Id from the caller or makes one, and
+// echoes it so app developers can quote it.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !incomingRequestID.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+	})
+}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// accessLog writes one line per request. It logs the path only: query
+// strings carry link tokens and callback details, which stay out of logs.
+func accessLog(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			status := ww.Status()
+			if status == 0 {
+				status = http.StatusOK
+			}
+			log.Info().
+				Str("request_id", requestIDFrom(r.Context())).
+				Str("method", r.Method).
+				Str("path", r.URL.Path).
+				Str("route", chi.RouteContext(r.Context()).RoutePattern()).
+				Int("status", status).
+				Int("bytes", ww.BytesWritten()).
+				Dur("duration", time.Since(start)).
+				Str("remote", r.RemoteAddr).
+				Msg("request")
+		})
+	}
+}
+
+func recoverPanics(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					log.Error().Str("request_id", requestIDFrom(r.Context())).Interface("panic", v).Msg("handler panicked")
+					encodeError(w, r, log, apperr.New(apperr.Internal, "internal error"))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsFor allows exact origins only. Bearer tokens travel in a header, so
+// credentials (cookies) are never allowed.
+func corsFor(origins []string) func(http.Handler) http.Handler {
+	return cors.Handler(cors.Options{
+		AllowedOrigins:   origins,
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders:   []string{"X-Request-Id", "Retry-After"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+}
+
+// requireUser verifies the bearer token and puts the principal in context.
+func requireUser(log zerolog.Logger, v TokenVerifier) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, err := auth.BearerToken(r)
+			if err == nil {
+				var p auth.Principal
+				if p, err = v.Verify(r.Context(), token); err == nil {
+					next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+					return
+				}
+			}
+			encodeError(w, r, log, err)
+		})
+	}
+}
+
+// userID is the authenticated app user; requireUser guarantees one.
+func userID(r *http.Request) string {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return p.UserID
+}
+
+// limitBy answers 429 with Retry-After once key's budget is spent. A
+// limiter failure (Redis down) lets the request through: rate limits
+// protect Junction's quota, not correctness.
+func limitBy(log zerolog.Logger, l ratelimit.Limiter, key func(*http.Request) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if l == nil {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			d, err := l.Allow(r.Context(), key(r))
+			if err != nil {
+				log.Warn().Err(err).Str("request_id", requestIDFrom(r.Context())).Msg("rate limiter unavailable; request allowed")
+			} else if !d.Allowed {
+				w.Header().Set("X-RateLimit-Remaining", "0")
+				encodeError(w, r, log, &apperr.Error{Code: apperr.RateLimited, Message: "too many requests, retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + "s", RetryAfter: d.RetryAfter})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func userKey(r *http.Request) string { return "user:" + userID(r) }
+
+// ipKey reads the client IP from the one trusted source: the configured
+// proxy header (set by your load balancer), else the TCP peer. It never
+// trusts X-Forwarded-For on its own.
+func ipKey(trustedHeader string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if trustedHeader != "" {
+			if v := r.Header.Get(trustedHeader); v != "" {
+				// A proxy that appends puts the client it saw last.
+				parts := strings.Split(v, ",")
+				if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+					return "ip:" + ip.String()
+				}
+			}
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		return "ip:" + host
+	}
+}

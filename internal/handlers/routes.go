@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+)
+
+// addRoutes is the whole HTTP surface of linkbff on one screen.
+func addRoutes(r chi.Router, d Deps) {
+	r.Method(http.MethodGet, "/healthz", handleHealthz())
+	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Log, d.ReadyChecks))
+
+	// The app API: JSON, Bearer JWT, CORS for the configured origins.
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(corsFor(d.CORSAllowedOrigins))
+		r.Use(requireUser(d.Log, d.Verifier))
+		perUser := limitBy(d.Log, d.UserLimiter, userKey)
+		r.With(perUser).Method(http.MethodPost, "/link/token", handleLinkToken(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodGet, "/link/oauth/{provider}", handleOAuthLink(d.Log, d.Linking))
+		r.Method(http.MethodGet, "/connections", handleListConnections(d.Log, d.Linking))
+		r.Method(http.MethodDelete, "/connections/{provider}", handleDisconnect(d.Log, d.Linking))
+		r.Method(http.MethodGet, "/providers", handleListProviders(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodPost, "/mobile/sign-in-token", handleSignInToken(d.Log, d.Linking))
+		r.Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
+	})
+
+	// The user's browser coming back from Junction Link: no auth, per-IP limit.
+	perIP := limitBy(d.Log, d.IPLimiter, ipKey(d.TrustedProxyHeader))
+	r.With(perIP).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, d.CallbackOrigins))
+
+	// Junction's Svix-signed webhooks, only when a signing secret is set.
+	if d.Webhooks != nil {
+		r.With(perIP).Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking))
+	}
+
+	// Dev mode only: a sign-in that mints tokens, and the Junction emulator.
+	if d.DevIssuer != nil {
+		r.Method(http.MethodPost, "/_dev/token", handleDevToken(d.Log, d.DevIssuer))
+	}
+	if d.Emulator != nil {
+		r.Mount("/_junction", http.StripPrefix("/_junction", d.Emulator))
+	}
+	if d.Demo != nil {
+		r.Method(http.MethodGet, "/*", d.Demo)
+	}
+	r.NotFound(handleNotFound())
+	r.MethodNotAllowed(handleMethodNotAllowed())
+}

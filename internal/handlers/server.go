@@ -1,0 +1,57 @@
+// Package handlers is linkbff's HTTP layer: routes, request decoding,
+// response encoding, and the one place where domain errors become HTTP
+// statuses.
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/rs/zerolog"
+	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/linking"
+	"github.com/linkbff/linkbff/internal/ratelimit"
+)
+
+// TokenVerifier checks an app's bearer token.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// ReadyCheck is one dependency /readyz reports on.
+type ReadyCheck struct {
+	Name  string
+	Check func(context.Context) error
+}
+
+// Deps is everything the HTTP layer needs, wired by cmd/server.
+type Deps struct {
+	Log      zerolog.Logger
+	Linking  *linking.Service
+	Verifier TokenVerifier
+	// Webhooks verifies Svix signatures; nil disables the webhook route.
+	Webhooks *svix.Webhook
+	// DevIssuer and Emulator exist only in dev mode.
+	DevIssuer *auth.DevIssuer
+	Emulator  http.Handler
+	// Demo serves the demo app at /; nil when disabled.
+	Demo               http.Handler
+	ReadyChecks        []ReadyCheck
+	CORSAllowedOrigins []string
+	// CallbackOrigins are where the callback page may post its outcome.
+	CallbackOrigins    []string
+	UserLimiter        ratelimit.Limiter
+	IPLimiter          ratelimit.Limiter
+	TrustedProxyHeader string
+}
+
+// New returns linkbff's HTTP handler.
+func New(d Deps) http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID, accessLog(d.Log), recoverPanics(d.Log), securityHeaders)
+	addRoutes(r, d)
+	return r
+}

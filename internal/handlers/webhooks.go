@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/rs/zerolog"
+	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
+)
+
+// maxWebhookBody is generous for connection events, which are small.
+const maxWebhookBody = 1 << 20
+
+// handleWebhook verifies Junction's Svix signature on the raw bytes before
+// anything is parsed, then applies the event once per svix-id. Verified
+// events it cannot use are still acknowledged: a failure would only make
+// Junction retry for days. The body is never logged.
+func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
+		if err != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				encodeError(w, r, log, apperr.New(apperr.TooLarge, "webhook body is larger than 1 MiB"))
+				return
+			}
+			encodeError(w, r, log, apperr.Wrap(apperr.Invalid, err, "could not read the webhook body"))
+			return
+		}
+		if err := wh.Verify(body, r.Header); err != nil {
+			encodeError(w, r, log, apperr.Wrap(apperr.Unauthenticated, err, "webhook signature is missing, invalid or too old"))
+			return
+		}
+		eventID := r.Header.Get("svix-id")
+		result, err := svc.ApplyWebhook(r.Context(), eventID, body)
+		if err != nil {
+			if apperr.CodeOf(err) == apperr.Invalid {
+				// Signed by Junction but unusable: acknowledge, or it retries forever.
+				log.Warn().Str("request_id", requestIDFrom(r.Context())).Str("svix_id", eventID).Err(err).Msg("webhook acknowledged but unusable")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			encodeError(w, r, log, err)
+			return
+		}
+		log.Info().Str("request_id", requestIDFrom(r.Context())).Str("svix_id", eventID).Str("result", string(result)).Msg("webhook")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

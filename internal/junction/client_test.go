@@ -1,0 +1,160 @@
+package junction
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestNewValidatesConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr bool
+	}{
+		{"https ok", Config{BaseURL: "https://api.sandbox.us.junction.com", APIKey: "k"}, false},
+		{"http with port and path ok", Config{BaseURL: "http://127.0.0.1:8080/junction/", APIKey: "k"}, false},
+		{"empty base", Config{APIKey: "k"}, true},
+		{"relative base", Config{BaseURL: "/v2", APIKey: "k"}, true},
+		{"ftp scheme", Config{BaseURL: "ftp://example.com", APIKey: "k"}, true},
+		{"no host", Config{BaseURL: "https://", APIKey: "k"}, true},
+		{"query in base", Config{BaseURL: "https://example.com?x=1", APIKey: "k"}, true},
+		{"userinfo in base", Config{BaseURL: "https://u:p@example.com", APIKey: "k"}, true},
+		{"empty key", Config{BaseURL: "https://example.com"}, true},
+		{"key with newline", Config{BaseURL: "https://example.com", APIKey: "sk_us_SECRET\n"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(tt.cfg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("New() err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil && tt.cfg.APIKey != "" && strings.Contains(err.Error(), tt.cfg.APIKey) {
+				t.Fatalf("error leaks the API key: %v", err)
+			}
+			if err == nil && strings.HasSuffix(c.baseURL, "/") {
+				t.Fatalf("baseURL %q keeps a trailing slash", c.baseURL)
+			}
+		})
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	c, err := New(Config{BaseURL: "https://example.com", APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.maxRetries != defaultMaxRetries || c.baseBackoff != defaultBaseBackoff || c.timeout != defaultTimeout {
+		t.Fatalf("defaults = %d/%s/%s", c.maxRetries, c.baseBackoff, c.timeout)
+	}
+	c, err = New(Config{BaseURL: "https://example.com", APIKey: "k", MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.maxRetries != 0 {
+		t.Fatalf("negative MaxRetries should disable retries, got %d", c.maxRetries)
+	}
+}
+
+func TestBaseURLFor(t *testing.T) {
+	tests := []struct {
+		env, region, want string
+		wantErr           string
+	}{
+		{"sandbox", "us", "https://api.sandbox.us.junction.com", ""},
+		{"sandbox", "eu", "https://api.sandbox.eu.junction.com", ""},
+		{"production", "us", "https://api.us.junction.com", ""},
+		{"production", "eu", "https://api.eu.junction.com", ""},
+		{"prod", "us", "", "sandbox, production"},
+		{"", "us", "", "sandbox, production"},
+		{"sandbox", "ap", "", "us, eu"},
+		{"Sandbox", "US", "", "sandbox, production"},
+	}
+	for _, tt := range tests {
+		got, err := BaseURLFor(tt.env, tt.region)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("BaseURLFor(%q, %q) err = %v, want one naming %q", tt.env, tt.region, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("BaseURLFor(%q, %q) = %q, %v; want %q", tt.env, tt.region, got, err, tt.want)
+		}
+	}
+}
+
+func TestNewHTTPClientTuning(t *testing.T) {
+	tr, ok := NewHTTPClient().Transport.(*http.Transport)
+	if !ok {
+		t.Fatal("transport is not *http.Transport")
+	}
+	if tr.MaxIdleConnsPerHost != 64 || tr.IdleConnTimeout.Seconds() != 90 || !tr.ForceAttemptHTTP2 ||
+		tr.TLSHandshakeTimeout == 0 || tr.ResponseHeaderTimeout == 0 || tr.DialContext == nil {
+		t.Fatalf("transport not tuned: %+v", tr)
+	}
+}
+
+func TestRedirectIsNotFollowed(t *testing.T) {
+	var leaked bool
+	other := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
+		leaked = r.Header.Get(headerAPIKey) != ""
+		writeJSON(w, 200, `{"user_id":"u"}`)
+	})
+	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/v2/user/u", http.StatusTemporaryRedirect)
+	})
+	c, _ := newTestClient(t, f)
+	_, err := c.GetUser(context.Background(), "u")
+	if err == nil {
+		t.Fatal("want an error for a redirect")
+	}
+	if len(other.recorded()) != 0 || leaked {
+		t.Fatal("redirect was followed: the API key may travel to another host")
+	}
+}
+
+func TestPathSegmentsAreEscaped(t *testing.T) {
+	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"user_id":"u1","team_id":"t","client_user_id":"a/b c?d","created_on":"2026-01-02T03:04:05+00:00"}`)
+	})
+	c, _ := newTestClient(t, f)
+	if _, err := c.ResolveUser(context.Background(), "a/b c?d"); err != nil {
+		t.Fatal(err)
+	}
+	got := f.recorded()[0]
+	if got.RawPath != "/v2/user/resolve/a%2Fb%20c%3Fd" || got.Query != "" {
+		t.Fatalf("path = %q query = %q", got.RawPath, got.Query)
+	}
+}
+
+func TestEmptyOrDotSegmentsAreRefusedLocally(t *testing.T) {
+	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{}`) })
+	c, _ := newTestClient(t, f)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"deregister empty provider": func() error { return c.DeregisterProvider(ctx, "u1", "") },
+		"deregister dotdot":         func() error { return c.DeregisterProvider(ctx, "u1", "..") },
+		"delete empty user":         func() error { return c.DeleteUser(ctx, " ") },
+		"get dot user":              func() error { _, err := c.GetUser(ctx, "."); return err },
+		"create empty":              func() error { _, err := c.CreateUser(ctx, ""); return err },
+		"link token no user":        func() error { _, err := c.LinkToken(ctx, LinkTokenRequest{}); return err },
+		"link token bad on_close": func() error {
+			_, err := c.LinkToken(ctx, LinkTokenRequest{UserID: "u1", OnClose: "close"})
+			return err
+		},
+		"oauth no token":    func() error { _, err := c.OAuthProvider(ctx, "", "oura"); return err },
+		"list neg offset":   func() error { _, err := c.ListUsers(ctx, -1, 10); return err },
+		"sign in no user":   func() error { _, err := c.SignInToken(ctx, ""); return err },
+		"providers no user": func() error { _, err := c.UserProviders(ctx, ""); return err },
+	}
+	for name, call := range calls {
+		if err := call(); !isInvalid(err) {
+			t.Errorf("%s: err = %v, want apperr Invalid", name, err)
+		}
+	}
+	if n := len(f.recorded()); n != 0 {
+		t.Fatalf("%d requests reached Junction", n)
+	}
+}

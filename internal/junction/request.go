@@ -1,0 +1,195 @@
+package junction
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+)
+
+// maxBodyBytes caps how much of a response is read.
+const maxBodyBytes = 1 << 20
+
+// request describes one logical call; it may take several attempts.
+type request struct {
+	method string
+	path   string // already escaped; see escapedPath
+	query  url.Values
+	body   any // JSON-encoded once and re-sent on every attempt
+	// linkToken, when set, authenticates the call instead of the API key
+	// (the Link endpoints a browser would call).
+	linkToken string
+	// retryPOST marks a POST that is safe to repeat.
+	retryPOST bool
+}
+
+// escapedPath joins path segments, escaping each one.
+func escapedPath(segments ...string) string {
+	var b strings.Builder
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+// response is the part of an HTTP response an attempt hands back.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	// truncated is true when the body exceeded maxBodyBytes.
+	truncated bool
+}
+
+// do runs r with retries and decodes a 2xx body into out (when non-nil).
+// Failures come back as *apperr.Error wrapping *Error, except a canceled ctx,
+// which is returned as is (wrapped with the call's method and path).
+func (c *Client) do(ctx context.Context, r request, out any) error {
+	var payload []byte
+	if r.body != nil {
+		var err error
+		if payload, err = json.Marshal(r.body); err != nil {
+			return apperr.Wrap(apperr.Internal, err, "cannot encode Junction request")
+		}
+	}
+	retries := 0
+	if idempotentMethod(r.method) || r.retryPOST {
+		retries = c.maxRetries
+	}
+	for attempt := 0; ; attempt++ {
+		resp, err := c.attempt(ctx, r, payload)
+		if err == nil && resp.status >= 200 && resp.status <= 299 {
+			return decodeSuccess(r, resp, out)
+		}
+		if ctx.Err() != nil {
+			return c.contextError(ctx, r)
+		}
+		var failure *Error
+		if err != nil {
+			failure = transportError(r, err, c.timeout)
+		} else {
+			failure = statusError(r, resp, c.apiKey, r.linkToken)
+		}
+		if attempt >= retries || !(failure.StatusCode == 0 || retryableStatus(failure.StatusCode)) {
+			return failure.appError()
+		}
+		if err := c.sleep(ctx, backoff(c.baseBackoff, attempt, failure.RetryAfter)); err != nil {
+			return c.contextError(ctx, r)
+		}
+	}
+}
+
+// attempt sends r once under the per-attempt timeout and reads the body.
+func (c *Client) attempt(ctx context.Context, r request, payload []byte) (response, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+
+	target := c.baseURL + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return response{}, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if r.linkToken != "" {
+		req.Header.Set(headerLinkToken, r.linkToken)
+	} else {
+		req.Header.Set(headerAPIKey, c.apiKey)
+	}
+
+	res, err := c.httpClient.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(res.Body, maxBodyBytes+1))
+	if err != nil {
+		return response{}, err
+	}
+	resp := response{status: res.StatusCode, header: res.Header, body: data}
+	if len(data) > maxBodyBytes {
+		resp.body, resp.truncated = data[:maxBodyBytes], true
+	}
+	return resp, nil
+}
+
+// contextError reports the caller's ctx ending: cancellation passes through,
+// an expired deadline is an upstream timeout.
+func (c *Client) contextError(ctx context.Context, r request) error {
+	err := ctx.Err()
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("junction: %s %s: %w", r.method, r.path, err)
+	}
+	return (&Error{Method: r.method, Path: r.path, Detail: "deadline exceeded", cause: err}).appError()
+}
+
+// transportError describes a failure without a response. The *url.Error
+// wrapper is dropped because its text repeats the full URL.
+func transportError(r request, err error, timeout time.Duration) *Error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	detail := snippet(err.Error())
+	if errors.Is(err, context.DeadlineExceeded) {
+		detail = fmt.Sprintf("no response within %s", timeout)
+	}
+	return &Error{Method: r.method, Path: r.path, Detail: detail, cause: err}
+}
+
+// statusError builds the Error for a non-2xx response. Secrets are cut from
+// the body first, in case an upstream ever echoes a request header back.
+func statusError(r request, resp response, secrets ...string) *Error {
+	body := resp.body
+	for _, secret := range secrets {
+		if secret != "" {
+			body = bytes.ReplaceAll(body, []byte(secret), []byte("[redacted]"))
+		}
+	}
+	info := parseDetail(body)
+	return &Error{
+		StatusCode: resp.status,
+		Method:     r.method,
+		Path:       r.path,
+		Detail:     info.Detail,
+		ErrorType:  info.ErrorType,
+		UserID:     info.UserID,
+		RetryAfter: parseRetryAfter(resp.header.Get("Retry-After"), time.Now()),
+		createdOn:  info.CreatedOn,
+	}
+}
+
+func decodeSuccess(r request, resp response, out any) error {
+	if out == nil {
+		return nil
+	}
+	fail := func(detail string) error {
+		return (&Error{StatusCode: resp.status, Method: r.method, Path: r.path, Detail: detail}).appError()
+	}
+	if resp.truncated {
+		return fail(fmt.Sprintf("response body exceeds %d bytes", maxBodyBytes))
+	}
+	if err := json.Unmarshal(resp.body, out); err != nil {
+		return fail("undecodable response: " + snippet(err.Error()))
+	}
+	return nil
+}

@@ -1,0 +1,188 @@
+package linking
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"regexp"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/junction"
+	"github.com/linkbff/linkbff/internal/store"
+)
+
+// LinkRequest is what an app asks for when it wants a link token.
+type LinkRequest struct {
+	Provider          string   // optional: skip the widget's provider list
+	FilterOnProviders []string // optional: the providers the widget shows
+	ReturnTo          string   // optional: where the callback sends the user
+}
+
+// StartLink opens a link session for the caller and mints a Junction link
+// token whose redirect comes back to that session's callback.
+func (s *Service) StartLink(ctx context.Context, appUserID string, req LinkRequest) (junction.LinkToken, error) {
+	if err := s.checkLinkRequest(&req); err != nil {
+		return junction.LinkToken{}, err
+	}
+	_, token, err := s.openSession(ctx, appUserID, req)
+	return token, err
+}
+
+// OAuthLink is StartLink for one OAuth provider, resolved to the provider's
+// own consent URL so a mobile app can open it directly.
+func (s *Service) OAuthLink(ctx context.Context, appUserID, provider, returnTo string) (junction.OAuthProvider, error) {
+	req := LinkRequest{Provider: provider, ReturnTo: returnTo}
+	if err := s.checkLinkRequest(&req); err != nil {
+		return junction.OAuthProvider{}, err
+	}
+	_, token, err := s.openSession(ctx, appUserID, req)
+	if err != nil {
+		return junction.OAuthProvider{}, err
+	}
+	p, err := s.junction.OAuthProvider(ctx, token.LinkToken, provider)
+	if err != nil {
+		if apperr.Is(err, apperr.Invalid) {
+			return junction.OAuthProvider{}, apperr.InvalidField("provider", "%q cannot be connected through OAuth", provider)
+		}
+		return junction.OAuthProvider{}, upstream("oauth provider", err)
+	}
+	return p, nil
+}
+
+func (s *Service) checkLinkRequest(req *LinkRequest) error {
+	if req.Provider != "" {
+		if err := s.checkProvider("provider", req.Provider); err != nil {
+			return err
+		}
+	}
+	if len(req.FilterOnProviders) > 100 {
+		return apperr.InvalidField("filter_on_providers", "filter_on_providers lists too many providers")
+	}
+	for _, p := range req.FilterOnProviders {
+		if err := s.checkProvider("filter_on_providers", p); err != nil {
+			return err
+		}
+	}
+	if len(req.FilterOnProviders) == 0 && s.allowlist != nil {
+		// Without an explicit filter the widget would offer every provider.
+		for p := range s.allowlist {
+			req.FilterOnProviders = append(req.FilterOnProviders, p)
+		}
+	}
+	if req.ReturnTo != "" {
+		normalised, err := s.returnURLs.Check("return_to", req.ReturnTo)
+		if err != nil {
+			return err
+		}
+		req.ReturnTo = normalised
+	}
+	return nil
+}
+
+func (s *Service) openSession(ctx context.Context, appUserID string, req LinkRequest) (store.LinkSession, junction.LinkToken, error) {
+	m, err := s.EnsureJunctionUser(ctx, appUserID)
+	if err != nil {
+		return store.LinkSession{}, junction.LinkToken{}, err
+	}
+	session := store.LinkSession{
+		ID:             newSessionID(),
+		AppUserID:      appUserID,
+		JunctionUserID: m.JunctionUserID,
+		Provider:       req.Provider,
+		ReturnTo:       req.ReturnTo,
+		CreatedAt:      s.now().UTC(),
+	}
+	if err := s.store.CreateLinkSession(ctx, session); err != nil {
+		return store.LinkSession{}, junction.LinkToken{}, err
+	}
+	token, err := s.junction.LinkToken(ctx, junction.LinkTokenRequest{
+		UserID:            m.JunctionUserID,
+		Provider:          req.Provider,
+		FilterOnProviders: req.FilterOnProviders,
+		RedirectURL:       s.publicURL + "/link/callback/" + session.ID,
+		// Every outcome, also a closed widget or a wrong password, comes back
+		// to the callback so the app always learns how the attempt ended.
+		OnError: "redirect",
+		OnClose: "redirect",
+	})
+	if err != nil {
+		if apperr.Is(err, apperr.Invalid) && req.Provider != "" {
+			return store.LinkSession{}, junction.LinkToken{}, apperr.InvalidField("provider", "Junction does not offer provider %q", req.Provider)
+		}
+		return store.LinkSession{}, junction.LinkToken{}, upstream("link token", err)
+	}
+	return session, token, nil
+}
+
+func newSessionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+var sessionIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// Callback is what Junction's redirect carries to the callback URL.
+type Callback struct {
+	State     string // "success" | "error"
+	ErrorType string // with state=error
+}
+
+// Outcome statuses.
+const (
+	StatusConnected = "connected"
+	StatusCancelled = "cancelled"
+	StatusError     = "error"
+)
+
+var errorTypePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// normalise turns the redirect's parameters into an outcome. Junction's list
+// of error types is open-ended, so unknown types are kept as they are when
+// they look like an identifier and recorded as "unknown" otherwise.
+func (c Callback) normalise() (store.Outcome, error) {
+	switch c.State {
+	case "success":
+		return store.Outcome{Status: StatusConnected}, nil
+	case "error":
+		errorType := c.ErrorType
+		if !errorTypePattern.MatchString(errorType) {
+			errorType = "unknown"
+		}
+		if errorType == "user_cancelled" {
+			return store.Outcome{Status: StatusCancelled, ErrorType: errorType}, nil
+		}
+		return store.Outcome{Status: StatusError, ErrorType: errorType}, nil
+	default:
+		return store.Outcome{}, apperr.InvalidField("state", "the callback has no valid state: expected success or error")
+	}
+}
+
+// CompleteLink records the outcome the browser reported on a session and
+// returns the session with its (first) recorded outcome. A reload after
+// completion returns the recorded outcome; no outcome is trusted as proof
+// of a connection: connections come from Junction and its webhooks.
+func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callback) (store.LinkSession, error) {
+	notFound := apperr.New(apperr.NotFound, "this link session does not exist or has expired; start again from the app")
+	if !sessionIDPattern.MatchString(sessionID) {
+		return store.LinkSession{}, notFound
+	}
+	session, err := s.store.LinkSession(ctx, sessionID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return store.LinkSession{}, notFound
+		}
+		return store.LinkSession{}, err
+	}
+	if session.Outcome != nil {
+		return session, nil
+	}
+	if s.now().Sub(session.CreatedAt) > LinkTokenLifetime {
+		return store.LinkSession{}, notFound
+	}
+	outcome, err := cb.normalise()
+	if err != nil {
+		return store.LinkSession{}, err
+	}
+	return s.store.CompleteLinkSession(ctx, sessionID, outcome, s.now().UTC())
+}

@@ -1,0 +1,102 @@
+package linking
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+)
+
+// ReturnPolicy decides which return_to URLs a Link flow may send the user
+// back to. Web entries match by exact origin; app deep-link entries match by
+// scheme ("myapp://") or by prefix ("myapp://linked").
+type ReturnPolicy struct {
+	origins  map[string]bool // "https://app.example.com"
+	schemes  map[string]bool // "myapp"
+	prefixes []string        // "myapp://linked"
+}
+
+// dangerousSchemes can run code or read local data wherever they land.
+var dangerousSchemes = map[string]bool{"javascript": true, "data": true, "vbscript": true, "file": true, "blob": true, "about": true}
+
+// ParseReturnPolicy builds a policy from ALLOWED_RETURN_URLS entries.
+func ParseReturnPolicy(entries []string) (*ReturnPolicy, error) {
+	p := &ReturnPolicy{origins: map[string]bool{}, schemes: map[string]bool{}}
+	for _, e := range entries {
+		u, err := url.Parse(e)
+		if err != nil || u.Scheme == "" {
+			return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q is not a URL", e)
+		}
+		scheme := strings.ToLower(u.Scheme)
+		switch {
+		case dangerousSchemes[scheme]:
+			return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q uses a forbidden scheme", e)
+		case scheme == "http" || scheme == "https":
+			if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+				return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q must be an origin such as https://app.example.com", e)
+			}
+			p.origins[scheme+"://"+strings.ToLower(u.Host)] = true
+		case strings.TrimPrefix(strings.TrimPrefix(e[len(u.Scheme):], ":"), "//") == "":
+			p.schemes[scheme] = true
+		default:
+			p.prefixes = append(p.prefixes, scheme+e[len(u.Scheme):])
+		}
+	}
+	return p, nil
+}
+
+// AddOrigin allows one more web origin (dev mode allows its own).
+func (p *ReturnPolicy) AddOrigin(origin string) {
+	if p.origins == nil {
+		p.origins = map[string]bool{}
+	}
+	p.origins[strings.ToLower(strings.TrimRight(origin, "/"))] = true
+}
+
+// Origins lists the allowed web origins (where the callback page may post
+// its message).
+func (p *ReturnPolicy) Origins() []string {
+	out := make([]string, 0, len(p.origins))
+	for o := range p.origins {
+		out = append(out, o)
+	}
+	return out
+}
+
+// Check returns the normalised return_to or an Invalid error naming field.
+func (p *ReturnPolicy) Check(field, raw string) (string, error) {
+	reject := apperr.InvalidField(field, "%s is not an allowed return URL (see ALLOWED_RETURN_URLS)", field)
+	if len(raw) > 2048 || strings.ContainsAny(raw, "\\\x00\r\n\t ") {
+		return "", reject
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Opaque != "" && (u.Scheme == "http" || u.Scheme == "https") {
+		return "", reject
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if dangerousSchemes[scheme] || u.User != nil {
+		return "", reject
+	}
+	if scheme == "http" || scheme == "https" {
+		if u.Host == "" || !p.origins[scheme+"://"+strings.ToLower(u.Host)] {
+			return "", reject
+		}
+		return u.String(), nil
+	}
+	if p.schemes[scheme] {
+		return raw, nil
+	}
+	normalised := scheme + raw[len(u.Scheme):]
+	for _, prefix := range p.prefixes {
+		if !strings.HasPrefix(normalised, prefix) {
+			continue
+		}
+		// A prefix matches at a path boundary only: myapp://linked must not
+		// admit myapp://linkedevil.
+		if normalised == prefix || strings.ContainsRune("/?#", rune(prefix[len(prefix)-1])) || strings.ContainsRune("/?#", rune(normalised[len(prefix)])) {
+			return raw, nil
+		}
+	}
+	return "", reject
+}

@@ -1,0 +1,106 @@
+package linking
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/store"
+)
+
+// clientUserNamespace scopes the UUIDv5s linkbff sends as client_user_id.
+var clientUserNamespace = uuid.MustParse("7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40")
+
+// ClientUserID derives the client_user_id sent to Junction. It is stable,
+// so creates by any replica hit Junction's uniqueness check and adopt the
+// same user, and opaque, so Junction never sees the app's user id (which
+// may be an e-mail address).
+func ClientUserID(appUserID string) string {
+	return uuid.NewSHA1(clientUserNamespace, []byte(appUserID)).String()
+}
+
+// maxAppUserID bounds the user ids linkbff stores; identity providers' ids
+// are far shorter.
+const maxAppUserID = 255
+
+// EnsureJunctionUser returns the caller's Junction user, creating it once.
+// Concurrent first calls in this process share one create; across processes
+// Junction's client_user_id uniqueness and the store's first-writer-wins
+// insert make them agree.
+func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (store.UserMapping, error) {
+	if len(appUserID) > maxAppUserID {
+		return store.UserMapping{}, apperr.New(apperr.Invalid, "the token's user id is longer than %d bytes", maxAppUserID)
+	}
+	m, err := s.store.UserMappingByAppUser(ctx, appUserID)
+	if err == nil {
+		return m, nil
+	}
+	if !apperr.Is(err, apperr.NotFound) {
+		return store.UserMapping{}, err
+	}
+	v, err, _ := s.userCreates.Do(appUserID, func() (any, error) {
+		// Detached from the first caller's cancellation: the others share it.
+		ctx := context.WithoutCancel(ctx)
+		clientUserID := ClientUserID(appUserID)
+		u, err := s.junction.CreateUser(ctx, clientUserID)
+		if err != nil {
+			return store.UserMapping{}, upstream("create user", err)
+		}
+		stored, err := s.store.SaveUserMapping(ctx, store.UserMapping{
+			AppUserID:      appUserID,
+			JunctionUserID: u.UserID,
+			ClientUserID:   clientUserID,
+			CreatedAt:      s.now().UTC(),
+		})
+		if err != nil {
+			return store.UserMapping{}, err
+		}
+		s.log.Info().Bool("adopted", u.Adopted).Str("junction_user_id", stored.JunctionUserID).Msg("junction user mapped")
+		return stored, nil
+	})
+	if err != nil {
+		return store.UserMapping{}, err
+	}
+	return v.(store.UserMapping), nil
+}
+
+// existingJunctionUser returns the mapping without creating one; ok is false
+// when the app user has none yet.
+func (s *Service) existingJunctionUser(ctx context.Context, appUserID string) (m store.UserMapping, ok bool, err error) {
+	m, err = s.store.UserMappingByAppUser(ctx, appUserID)
+	if apperr.Is(err, apperr.NotFound) {
+		return m, false, nil
+	}
+	return m, err == nil, err
+}
+
+// DeleteAppUser deletes the caller's Junction user and everything linkbff
+// keeps about them. Deleting twice is fine.
+func (s *Service) DeleteAppUser(ctx context.Context, appUserID string) error {
+	m, ok, err := s.existingJunctionUser(ctx, appUserID)
+	if err != nil || !ok {
+		return err
+	}
+	if err := s.junction.DeleteUser(ctx, m.JunctionUserID); err != nil && !apperr.Is(err, apperr.NotFound) {
+		return upstream("delete user", err)
+	}
+	if err := s.store.DeleteAppUser(ctx, appUserID); err != nil {
+		return err
+	}
+	s.log.Info().Str("junction_user_id", m.JunctionUserID).Msg("app user deleted")
+	return nil
+}
+
+// SignInToken returns a Junction Mobile SDK sign-in token for the caller.
+func (s *Service) SignInToken(ctx context.Context, appUserID string) (userID, token string, err error) {
+	m, err := s.EnsureJunctionUser(ctx, appUserID)
+	if err != nil {
+		return "", "", err
+	}
+	t, err := s.junction.SignInToken(ctx, m.JunctionUserID)
+	if err != nil {
+		return "", "", upstream("sign-in token", err)
+	}
+	return t.UserID, t.SignInToken, nil
+}
