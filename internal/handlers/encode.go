@@ -137,13 +137,13 @@ func logError(log zerolog.Logger, r *http.Request, status int, err error) {
 	ev.Str("request_id", requestIDFrom(r.Context())).Int("status", status).Err(err).Msg("request failed")
 }
 
-func handleNotFound() http.Handler {
+func handleNotFound() http.HandlerFunc {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: apperr.NotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}})
 	})
 }
 
-func handleMethodNotAllowed() http.Handler {
+func handleMethodNotAllowed() http.HandlerFunc {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)}})
 	})

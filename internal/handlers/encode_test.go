@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+)
+
+func TestEncodeErrorMapsEveryCode(t *testing.T) {
+	tests := []struct {
+		err         error
+		wantStatus  int
+		wantCode    string
+		wantMessage string
+	}{
+		{apperr.InvalidField("provider", "bad provider"), 400, "invalid_request", "bad provider"},
+		{apperr.New(apperr.Unauthenticated, "invalid or expired token"), 401, "unauthenticated", "invalid or expired token"},
+		{apperr.New(apperr.Forbidden, "no"), 403, "forbidden", "no"},
+		{apperr.New(apperr.NotFound, "gone"), 404, "not_found", "gone"},
+		{apperr.New(apperr.Conflict, "twice"), 409, "conflict", "twice"},
+		{apperr.New(apperr.TooLarge, "big"), 413, "payload_too_large", "big"},
+		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}, 429, "rate_limited", "slow down"},
+		{apperr.New(apperr.Unavailable, "Junction is unavailable"), 503, "upstream_unavailable", "Junction is unavailable"},
+		// Internal details never reach the caller.
+		{apperr.Wrap(apperr.Internal, errors.New("pq: password=hunter2"), "db exploded at row 7"), 500, "internal", "internal error"},
+		{errors.New("a plain error with secrets sk_us_x"), 500, "internal", "internal error"},
+		{fmt.Errorf("wrapped: %w", apperr.New(apperr.NotFound, "gone")), 404, "not_found", "gone"},
+	}
+	for _, tc := range tests {
+		w := httptest.NewRecorder()
+		encodeError(w, httptest.NewRequest(http.MethodGet, "/", nil), zerolog.Nop(), tc.err)
+		var body errorBody
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%v: body is not JSON: %s", tc.err, w.Body)
+		}
+		if w.Code != tc.wantStatus || string(body.Error.Code) != tc.wantCode || body.Error.Message != tc.wantMessage {
+			t.Errorf("%v → %d %s", tc.err, w.Code, w.Body)
+		}
+		if tc.wantStatus == 429 && w.Header().Get("Retry-After") != "2" {
+			t.Errorf("Retry-After = %q, want 2 (rounded up)", w.Header().Get("Retry-After"))
+		}
+		if tc.wantStatus == 401 && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("401 without WWW-Authenticate")
+		}
+	}
+	w := httptest.NewRecorder()
+	encodeError(w, httptest.NewRequest(http.MethodGet, "/", nil), zerolog.Nop(), fmt.Errorf("x: %w", context.Canceled))
+	if w.Code != statusClientClosed {
+		t.Errorf("cancelled request → %d", w.Code)
+	}
+}
+
+func TestIPKeyTrustsOnlyTheConfiguredSource(t *testing.T) {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "10.0.0.7:5555"
+	r.Header.Set("X-Forwarded-For", "1.2.3.4")
+	r.Header.Set("X-Real-IP", "5.6.7.8")
+	if got := ipKey("")(r); got != "ip:10.0.0.7" {
+		t.Errorf("no trusted header: %s", got)
+	}
+	if got := ipKey("X-Real-IP")(r); got != "ip:5.6.7.8" {
+		t.Errorf("X-Real-IP trusted: %s", got)
+	}
+	r.Header.Set("X-Forwarded-For", "6.6.6.6, 9.9.9.9")
+	if got := ipKey("X-Forwarded-For")(r); got != "ip:9.9.9.9" {
+		t.Errorf("X-Forwarded-For trusted takes the proxy-appended entry: %s", got)
+	}
+	r.Header.Set("X-Real-IP", "not-an-ip")
+	if got := ipKey("X-Real-IP")(r); got != "ip:10.0.0.7" {
+		t.Errorf("garbage in the trusted header falls back to the peer: %s", got)
+	}
+}

@@ -1,0 +1,171 @@
+package linking
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/junction"
+	"github.com/linkbff/linkbff/internal/store"
+)
+
+func TestEnsureJunctionUserCreatesOnce(t *testing.T) {
+	var creates atomic.Int32
+	release := make(chan struct{})
+	fj := &fakeJunction{createUser: func(ctx context.Context, clientUserID string) (junction.User, error) {
+		creates.Add(1)
+		<-release // hold the first create so the others pile up behind it
+		return junction.User{UserID: "2b7b1a6e-0000-4000-8000-000000000001", ClientUserID: clientUserID}, nil
+	}}
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	var wg sync.WaitGroup
+	results := make([]store.UserMapping, 30)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := s.EnsureJunctionUser(t.Context(), "user@example.com")
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = m
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the goroutines reach the create; correctness does not depend on it
+	close(release)
+	wg.Wait()
+	if n := creates.Load(); n != 1 {
+		t.Fatalf("%d creates for one user, want 1", n)
+	}
+	for _, m := range results {
+		if m.JunctionUserID != "2b7b1a6e-0000-4000-8000-000000000001" {
+			t.Fatalf("caller got mapping %+v", m)
+		}
+	}
+	if results[0].ClientUserID == "user@example.com" || results[0].ClientUserID != ClientUserID("user@example.com") {
+		t.Fatalf("client_user_id %q must be the opaque derived id", results[0].ClientUserID)
+	}
+}
+
+func TestClientUserIDIsStableAndOpaque(t *testing.T) {
+	a, b := ClientUserID("alice@example.com"), ClientUserID("alice@example.com")
+	if a != b || a == ClientUserID("bob@example.com") || len(a) != 36 {
+		t.Fatalf("ClientUserID not stable/distinct: %s %s", a, b)
+	}
+}
+
+func TestConnectionsMerge(t *testing.T) {
+	c := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	const junctionUser = "5d0d1f0e-0000-4000-8000-000000000001"
+	var remote []junction.ConnectedProvider
+	var remoteErr error
+	fj := &fakeJunction{
+		createUser: func(ctx context.Context, id string) (junction.User, error) {
+			return junction.User{UserID: junctionUser}, nil
+		},
+		userProviders: func(ctx context.Context, id string) ([]junction.ConnectedProvider, error) { return remote, remoteErr },
+	}
+	s := newTestService(t, fj, c)
+	if _, err := s.EnsureJunctionUser(t.Context(), "merge"); err != nil {
+		t.Fatal(err)
+	}
+	apply := func(id string, conn store.Connection) {
+		conn.JunctionUserID = junctionUser
+		if _, err := s.store.ApplyConnectionEvent(t.Context(), id, conn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	connectedAt := c.now.Add(-time.Hour)
+	apply("msg_1", store.Connection{Provider: "fitbit", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-time.Minute)})
+	apply("msg_2", store.Connection{Provider: "garmin", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-2 * time.Hour)})
+	apply("msg_3", store.Connection{Provider: "whoop_v2", Status: "error", ErrorType: "token_refresh_failed", UpdatedAt: c.now.Add(-time.Minute)})
+	remote = []junction.ConnectedProvider{
+		{Slug: "oura", Name: "Oura", Status: "connected", CreatedOn: connectedAt},
+		{Slug: "polar", Name: "Polar", Status: "error", ErrorDetails: &junction.ConnectionErrorDetails{ErrorType: "provider_credential_error"}},
+	}
+
+	got, err := s.Connections(t.Context(), "merge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"oura": "connected", "polar": "error:provider_credential_error", "fitbit": "connected", "whoop_v2": "error:token_refresh_failed"}
+	if len(got.Connections) != len(want) || got.Stale {
+		t.Fatalf("got %+v, want %v (garmin's webhook is stale and Junction does not list it)", got, want)
+	}
+	for _, conn := range got.Connections {
+		desc := conn.Status
+		if conn.ErrorType != nil {
+			desc += ":" + *conn.ErrorType
+		}
+		if want[conn.Provider] != desc {
+			t.Errorf("%s = %s, want %s", conn.Provider, desc, want[conn.Provider])
+		}
+	}
+
+	// Junction down: the webhook view is served, marked stale.
+	remoteErr = apperr.New(apperr.Unavailable, "down")
+	got, err = s.Connections(t.Context(), "merge")
+	if err != nil || !got.Stale || len(got.Connections) != 3 {
+		t.Fatalf("with Junction down: %+v, %v", got, err)
+	}
+}
+
+func TestCatalogueCoalescesAndFilters(t *testing.T) {
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	fj := &fakeJunction{providers: func(ctx context.Context) ([]junction.Provider, error) {
+		calls.Add(1)
+		<-gate
+		return []junction.Provider{{Slug: "oura"}, {Slug: "fitbit"}, {Slug: "garmin"}}, nil
+	}}
+	c := &clock{now: time.Now()}
+	s := newTestService(t, fj, c, func(cfg *Config) { cfg.ProvidersAllowlist = []string{"oura", "garmin"} })
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := s.Providers(t.Context())
+			if err != nil || len(p) != 2 {
+				t.Errorf("providers = %v, %v", p, err)
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(gate)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("100 concurrent misses made %d upstream calls", n)
+	}
+	c.now = c.now.Add(11 * time.Minute)
+	if _, err := s.Providers(t.Context()); err != nil || calls.Load() != 2 {
+		t.Fatalf("expired cache not refreshed: calls=%d err=%v", calls.Load(), err)
+	}
+}
+
+func TestCompleteLinkExpiry(t *testing.T) {
+	c := &clock{now: time.Now()}
+	fj := &fakeJunction{
+		createUser: func(ctx context.Context, id string) (junction.User, error) {
+			return junction.User{UserID: "7c1d0b0e-0000-4000-8000-000000000001"}, nil
+		},
+		linkToken: func(ctx context.Context, req junction.LinkTokenRequest) (junction.LinkToken, error) {
+			if req.OnClose != "redirect" || req.OnError != "redirect" {
+				t.Errorf("link token request %+v must redirect on close and error", req)
+			}
+			return junction.LinkToken{LinkToken: "t", LinkWebURL: "https://link"}, nil
+		},
+	}
+	s := newTestService(t, fj, c)
+	session, _, err := s.openSession(t.Context(), "expiring", LinkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.now = c.now.Add(LinkTokenLifetime + time.Second)
+	if _, err := s.CompleteLink(t.Context(), session.ID, Callback{State: "success"}); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("expired session completed: %v", err)
+	}
+}
