@@ -87,6 +87,9 @@ func TestDevModeConnectionLifecycle(t *testing.T) {
 		st, et := s.connections(token).status("oura")
 		return st == "error" && et == "token_refresh_failed"
 	})
+	eventually(t, "the error webhook", func() bool {
+		return strings.Count(s.logs.String(), `"result":"applied"`) == 2
+	})
 
 	if r := s.request(http.MethodDelete, "/v1/connections/oura", token, nil); r.Status != http.StatusNoContent {
 		t.Fatalf("disconnect: %d %s", r.Status, r.Body)

@@ -256,3 +256,29 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("unknown route: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
+	s := startServer(t, map[string]string{"RATE_LIMIT_USER": "3/min", "RATE_LIMIT_IP": "2/min"})
+	token := s.devToken("greedy")
+	for i := range 3 {
+		if r := s.request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := s.request(http.MethodPost, "/v1/link/token", token, nil)
+	if r.Status != http.StatusTooManyRequests || r.errorCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("4th request: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	// Another user has a budget of their own.
+	if r := s.request(http.MethodPost, "/v1/link/token", s.devToken("modest"), nil); r.Status != http.StatusOK {
+		t.Fatalf("another user: %d", r.Status)
+	}
+	// The callback is limited per client IP.
+	var last response
+	for range 3 {
+		last = s.request(http.MethodGet, "/link/callback/00000000000000000000000000000000?state=success", "", nil)
+	}
+	if last.Status != http.StatusTooManyRequests {
+		t.Fatalf("3rd callback from one IP at 2/min: %d", last.Status)
+	}
+}

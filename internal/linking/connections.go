@@ -82,9 +82,11 @@ func (s *Service) mergeConnections(remote []junction.ConnectedProvider, local []
 		if seen[l.Provider] {
 			continue
 		}
-		// Junction has not listed it (yet): show it only while the webhook
-		// that told us is fresh, or when Junction could not be asked at all.
-		if !stale && s.now().Sub(l.UpdatedAt) > s.freshness {
+		// Junction has not listed it (yet): show a connection only while the
+		// webhook that announced it is fresh, or when Junction could not be
+		// asked at all. Junction lists broken connections too, so an error it
+		// does not list belongs to a connection that is gone.
+		if !stale && (l.Status != StatusConnected || s.now().Sub(l.UpdatedAt) > s.freshness) {
 			continue
 		}
 		c := Connection{Provider: l.Provider, Status: l.Status, ExternalUserID: optional(l.ExternalUserID), ConnectedAt: l.ConnectedAt}

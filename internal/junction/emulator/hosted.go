@@ -39,7 +39,7 @@ func (e *Emulator) linkRedirectSlash(w http.ResponseWriter, r *http.Request) {
 	if r.URL.RawQuery != "" {
 		target += "?" + r.URL.RawQuery
 	}
-	http.Redirect(w, r, target, http.StatusMovedPermanently)
+	redirect(w, target, http.StatusMovedPermanently)
 }
 
 // linkStart is link_web_url: the provider list, or straight to the consent
@@ -52,7 +52,7 @@ func (e *Emulator) linkStart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if t.provider != "" {
-		http.Redirect(w, r, "oauth/"+url.PathEscape(t.provider)+"?token="+url.QueryEscape(raw), http.StatusFound)
+		redirect(w, "oauth/"+url.PathEscape(t.provider)+"?token="+url.QueryEscape(raw), http.StatusFound)
 		return
 	}
 	data := pageData{Title: "Connect a device", CloseHref: "complete?token=" + url.QueryEscape(raw) + "&action=close"}
@@ -196,7 +196,7 @@ func (e *Emulator) finishWithSuccess(w http.ResponseWriter, r *http.Request, t l
 		e.renderResult(w, http.StatusOK, p.name+" connected", p.name+" is now connected to your app.", "")
 		return
 	}
-	http.Redirect(w, r, appendQuery(t.redirectURL, url.Values{"state": {"success"}}), http.StatusTemporaryRedirect)
+	redirect(w, appendQuery(t.redirectURL, url.Values{"state": {"success"}}), http.StatusTemporaryRedirect)
 }
 
 // finishWithError redirects to the token's redirect_url with the error, or
@@ -208,7 +208,16 @@ func (e *Emulator) finishWithError(w http.ResponseWriter, r *http.Request, t lin
 		return
 	}
 	target := appendQuery(t.redirectURL, url.Values{"state": {"error"}, "error_type": {errorType}, "error": {message}})
-	http.Redirect(w, r, target, http.StatusTemporaryRedirect)
+	redirect(w, target, http.StatusTemporaryRedirect)
+}
+
+// redirect sets Location verbatim. http.Redirect would rewrite a relative
+// target against r.URL.Path, which lost the mount prefix to StripPrefix.
+func redirect(w http.ResponseWriter, location string, status int) {
+	w.Header().Set("Location", location)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
 }
 
 // appendQuery adds params after any query redirect_url already has,

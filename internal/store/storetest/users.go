@@ -136,9 +136,7 @@ func testMappingConcurrentSaves(t *testing.T, s store.Store) {
 	stored, err := s.UserMappingByAppUser(ctx(t), "app-race")
 	noErr(t, err, "UserMappingByAppUser")
 	for i, got := range results {
-		if got != stored {
-			t.Errorf("caller %d got %+v, stored is %+v", i, got, stored)
-		}
+		checkMapping(t, fmt.Sprintf("caller %d", i), got, stored)
 	}
 	rows := 0
 	for i := range callers {

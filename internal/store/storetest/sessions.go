@@ -1,0 +1,148 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/store"
+)
+
+var linkSessionTests = []namedTest{
+	{"CreateThenGet", testCreateThenGetSession},
+	{"DuplicateIDIsConflict", testDuplicateSession},
+	{"NotFound", testSessionNotFound},
+	{"CompleteRecordsOutcome", testCompleteSession},
+	{"FirstOutcomeWins", testFirstOutcomeWins},
+	{"ConcurrentCompletes", testConcurrentCompletes},
+}
+
+func session(id string, m store.UserMapping) store.LinkSession {
+	return store.LinkSession{
+		ID:             id,
+		AppUserID:      m.AppUserID,
+		JunctionUserID: m.JunctionUserID,
+		Provider:       "oura",
+		ReturnTo:       "https://app.example/done",
+		CreatedAt:      base,
+	}
+}
+
+func checkSession(t *testing.T, what string, got, want store.LinkSession) {
+	t.Helper()
+	if got.ID != want.ID || got.AppUserID != want.AppUserID || got.JunctionUserID != want.JunctionUserID ||
+		got.Provider != want.Provider || got.ReturnTo != want.ReturnTo {
+		t.Errorf("%s: got %+v, want %+v", what, got, want)
+	}
+	sameInstant(t, what+" CreatedAt", got.CreatedAt, want.CreatedAt)
+	switch {
+	case got.Outcome == nil && want.Outcome == nil:
+	case got.Outcome == nil || want.Outcome == nil || *got.Outcome != *want.Outcome:
+		t.Errorf("%s: outcome %+v, want %+v", what, got.Outcome, want.Outcome)
+	}
+	sameInstantPtr(t, what+" CompletedAt", got.CompletedAt, want.CompletedAt)
+}
+
+func testCreateThenGetSession(t *testing.T, s store.Store) {
+	m := mapping("app-1", "jn-1")
+	withEverything := session("s-full", m)
+	// Empty provider and return_to are meaningful (widget picks, page
+	// renders) and must come back empty.
+	bare := session("s-bare", m)
+	bare.Provider, bare.ReturnTo = "", ""
+
+	for _, want := range []store.LinkSession{withEverything, bare} {
+		noErr(t, s.CreateLinkSession(ctx(t), want), "CreateLinkSession "+want.ID)
+		got, err := s.LinkSession(ctx(t), want.ID)
+		noErr(t, err, "LinkSession "+want.ID)
+		checkSession(t, want.ID, got, want)
+	}
+}
+
+func testDuplicateSession(t *testing.T, s store.Store) {
+	first := session("s-1", mapping("app-1", "jn-1"))
+	noErr(t, s.CreateLinkSession(ctx(t), first), "CreateLinkSession")
+	dup := session("s-1", mapping("app-2", "jn-2"))
+	wantCode(t, s.CreateLinkSession(ctx(t), dup), apperr.Conflict, "duplicate session id")
+	got, err := s.LinkSession(ctx(t), "s-1")
+	noErr(t, err, "LinkSession")
+	checkSession(t, "the first session is kept", got, first)
+}
+
+func testSessionNotFound(t *testing.T, s store.Store) {
+	_, err := s.LinkSession(ctx(t), "missing")
+	wantCode(t, err, apperr.NotFound, "LinkSession")
+	_, err = s.CompleteLinkSession(ctx(t), "missing", store.Outcome{Status: "connected"}, base)
+	wantCode(t, err, apperr.NotFound, "CompleteLinkSession")
+}
+
+func testCompleteSession(t *testing.T, s store.Store) {
+	tests := []struct {
+		name    string
+		outcome store.Outcome
+	}{
+		{"connected", store.Outcome{Status: "connected"}},
+		{"cancelled", store.Outcome{Status: "cancelled", ErrorType: "user_cancelled"}},
+		{"error", store.Outcome{Status: "error", ErrorType: "provider_credential_error"}},
+	}
+	for _, tt := range tests {
+		want := session("s-"+tt.name, mapping("app-1", "jn-1"))
+		noErr(t, s.CreateLinkSession(ctx(t), want), "CreateLinkSession")
+		at := base.Add(90 * time.Second)
+		got, err := s.CompleteLinkSession(ctx(t), want.ID, tt.outcome, at)
+		noErr(t, err, "CompleteLinkSession "+tt.name)
+		want.Outcome, want.CompletedAt = &tt.outcome, &at
+		checkSession(t, tt.name+" returned", got, want)
+
+		got, err = s.LinkSession(ctx(t), want.ID)
+		noErr(t, err, "LinkSession")
+		checkSession(t, tt.name+" stored", got, want)
+	}
+}
+
+func testFirstOutcomeWins(t *testing.T, s store.Store) {
+	want := session("s-1", mapping("app-1", "jn-1"))
+	noErr(t, s.CreateLinkSession(ctx(t), want), "CreateLinkSession")
+	first := store.Outcome{Status: "error", ErrorType: "provider_api_error"}
+	firstAt := base.Add(time.Minute)
+	_, err := s.CompleteLinkSession(ctx(t), "s-1", first, firstAt)
+	noErr(t, err, "first CompleteLinkSession")
+
+	got, err := s.CompleteLinkSession(ctx(t), "s-1", store.Outcome{Status: "connected"}, base.Add(time.Hour))
+	noErr(t, err, "second CompleteLinkSession")
+	want.Outcome, want.CompletedAt = &first, &firstAt
+	checkSession(t, "second complete returns the first outcome", got, want)
+}
+
+func testConcurrentCompletes(t *testing.T, s store.Store) {
+	noErr(t, s.CreateLinkSession(ctx(t), session("s-race", mapping("app-1", "jn-1"))), "CreateLinkSession")
+	const callers = 20
+	results := make([]store.LinkSession, callers)
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			o := store.Outcome{Status: "error", ErrorType: fmt.Sprintf("type-%02d", i)}
+			results[i], errs[i] = s.CompleteLinkSession(ctx(t), "s-race", o, base.Add(time.Duration(i)*time.Second))
+		})
+	}
+	wg.Wait()
+
+	stored, err := s.LinkSession(ctx(t), "s-race")
+	noErr(t, err, "LinkSession")
+	if stored.Outcome == nil || stored.CompletedAt == nil {
+		t.Fatalf("stored session has no outcome: %+v", stored)
+	}
+	for i := range callers {
+		noErr(t, errs[i], fmt.Sprintf("caller %d", i))
+		checkSession(t, fmt.Sprintf("caller %d", i), results[i], stored)
+	}
+	// The stored outcome is one of the callers', with its own time.
+	var winner int
+	if _, err := fmt.Sscanf(stored.Outcome.ErrorType, "type-%d", &winner); err != nil {
+		t.Fatalf("stored outcome %+v is none of the callers'", stored.Outcome)
+	}
+	sameInstant(t, "winner's CompletedAt", *stored.CompletedAt, base.Add(time.Duration(winner)*time.Second))
+}

@@ -1,0 +1,462 @@
+// The linkbff demo: sign in, connect a provider through Junction Link in a
+// popup (or a full-page redirect when popups are blocked), list and
+// disconnect connections. Plain DOM, no framework, no inline script, so it
+// runs under a strict `script-src 'self'` CSP. Text from the network or the
+// URL is only ever set with textContent.
+"use strict";
+
+(function () {
+  var SESSION_KEY = "linkbff.session";
+  var POPUP_NAME = "linkbff-link";
+  var POPUP_FEATURES = "popup=yes,width=480,height=720";
+  // After Link finishes, the webhook may land a moment later: poll briefly.
+  var REFRESH_ATTEMPTS = 8;
+  var REFRESH_INTERVAL_MS = 750;
+
+  // Friendly words per Link error_type (Junction's list is non-exhaustive:
+  // anything else gets the generic text). {name} is the provider's name.
+  var LINK_ERRORS = {
+    provider_credential_error: ["Sign-in didn't work", "{name} did not accept the sign-in. Check your details and try again."],
+    incorrect_mfa_code: ["Wrong verification code", "The verification code was not accepted. Try again with a fresh code."],
+    provider_password_expired: ["Password expired", "Your {name} password has expired. Renew it at {name}, then connect again."],
+    required_scopes_not_granted: ["Permissions missing", "You didn't grant all the permissions this app needs. Connect again and allow every requested permission."],
+    duplicate_connection: ["Already connected to someone else", "This {name} account is already connected to another user. Use a different {name} account."],
+    unsupported_region: ["Not available in your region", "{name} cannot be connected from your region."],
+    provider_api_error: ["{name} is having trouble", "{name} did not respond as expected. Try again in a few minutes."],
+    token_expired: ["The link expired", "The connection window was open too long. Press Connect to start again."],
+    token_consumed: ["This link was already used", "Each connection link works once. Press Connect to start again."],
+    invalid_token: ["This link is not valid", "The connection could not start. Press Connect to try again."],
+    token_not_validated: ["This link is not valid", "The connection could not start. Press Connect to try again."]
+  };
+  var GENERIC_LINK_ERROR = ["Connection failed", "{name} could not be connected. Try again, and contact support if it keeps happening."];
+
+  // Problems Junction reports on an existing connection (webhooks).
+  var CONNECTION_ERRORS = {
+    token_refresh_failed: "Access to {name} expired. Disconnect and connect it again.",
+    provider_credential_error: "{name} no longer accepts the sign-in. Disconnect and connect it again.",
+    required_scopes_not_granted: "Some permissions were removed at {name}. Disconnect and connect it again."
+  };
+  var GENERIC_CONNECTION_ERROR = "{name} reported a problem with this connection. Disconnect and connect it again.";
+
+  var $ = function (id) { return document.getElementById(id); };
+  var state = {
+    session: null,
+    names: {},        // provider slug → display name
+    attempt: null,    // the Link attempt in progress: {provider, popup, done}
+    refreshGeneration: 0
+  };
+
+  // ---------- small helpers ----------
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") { node.textContent = attrs[key]; } else { node.setAttribute(key, attrs[key]); }
+    });
+    (children || []).forEach(function (child) { if (child) { node.appendChild(child); } });
+    return node;
+  }
+
+  function providerName(slug) {
+    if (!slug) { return "The provider"; }
+    return state.names[slug] || String(slug).slice(0, 64);
+  }
+
+  function fill(template, slug) {
+    return template.split("{name}").join(providerName(slug));
+  }
+
+  function delay(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  // ---------- session ----------
+
+  function loadSession() {
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+      if (saved && saved.token && (!saved.expires_at || Date.parse(saved.expires_at) > Date.now())) {
+        return saved;
+      }
+    } catch (e) { /* a corrupt entry is the same as none */ }
+    sessionStorage.removeItem(SESSION_KEY);
+    return null;
+  }
+
+  function saveSession(session) {
+    state.session = session;
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+  }
+
+  function signOut(message) {
+    state.session = null;
+    sessionStorage.removeItem(SESSION_KEY);
+    render();
+    if (message) { showSignInError(message); }
+  }
+
+  // ---------- API ----------
+
+  function ApiError(status, code, message, field) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+    this.field = field;
+  }
+
+  function api(method, path, body) {
+    var headers = { "Accept": "application/json" };
+    if (state.session) { headers.Authorization = "Bearer " + state.session.token; }
+    var init = { method: method, headers: headers };
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (res) {
+      if (res.status === 204) { return null; }
+      return res.json().catch(function () { return null; }).then(function (data) {
+        if (res.ok) { return data; }
+        var err = (data && data.error) || {};
+        var apiErr = new ApiError(res.status, err.code || "http_" + res.status, err.message || "The server answered " + res.status + ".", err.field);
+        if (res.status === 401 && path.indexOf("/v1/") === 0) {
+          signOut("Your session has ended. Sign in again.");
+        }
+        throw apiErr;
+      });
+    }, function () {
+      throw new ApiError(0, "network", "linkbff could not be reached. Is it running?");
+    });
+  }
+
+  function describeApiError(err) {
+    if (err && err.code === "rate_limited") { return "Too many attempts. Wait a moment and try again."; }
+    return (err && err.message) || "Something went wrong.";
+  }
+
+  // ---------- outcome banner ----------
+
+  function showOutcome(status, errorType, title, message) {
+    var box = $("outcome");
+    box.setAttribute("data-status", status);
+    box.setAttribute("data-error-type", errorType || "");
+    $("outcome-title").textContent = title;
+    $("outcome-message").textContent = message;
+    box.hidden = false;
+  }
+
+  // showLinkOutcome explains a Link result; status and errorType come from
+  // the callback (postMessage or the return_to query), so they are only
+  // words to show: the connection list is the truth.
+  function showLinkOutcome(status, provider, errorType) {
+    if (status === "connected") {
+      showOutcome("connected", "", providerName(provider) + " connected",
+        "It can take a moment before the first data shows up.");
+      return;
+    }
+    if (status === "cancelled" || errorType === "user_cancelled") {
+      showOutcome("cancelled", errorType || "user_cancelled", "Nothing was connected",
+        "You closed the window before finishing. You can connect " + providerName(provider) + " any time.");
+      return;
+    }
+    var words = Object.prototype.hasOwnProperty.call(LINK_ERRORS, errorType) ? LINK_ERRORS[errorType] : GENERIC_LINK_ERROR;
+    showOutcome("error", errorType || "", fill(words[0], provider), fill(words[1], provider));
+  }
+
+  // ---------- rendering ----------
+
+  function render() {
+    var signedIn = !!state.session;
+    $("signin-panel").hidden = signedIn;
+    $("providers-panel").hidden = !signedIn;
+    $("connections-panel").hidden = !signedIn;
+    $("sign-out").hidden = !signedIn;
+    $("whoami").hidden = !signedIn;
+    if (signedIn) {
+      $("whoami").textContent = state.session.user ? "Signed in as " + state.session.user : "Signed in with your token";
+    } else {
+      $("providers").textContent = "";
+      $("connections").textContent = "";
+      $("outcome").hidden = true;
+    }
+  }
+
+  function logoImage(src) {
+    var img = el("img", { class: "logo", alt: "", width: "40", height: "40", loading: "lazy" });
+    img.addEventListener("error", function () { img.removeAttribute("src"); });
+    if (src) { img.src = src; }
+    return img;
+  }
+
+  function renderProviders(providers) {
+    var list = $("providers");
+    list.textContent = "";
+    providers.forEach(function (p) {
+      state.names[p.slug] = p.name;
+      var action;
+      if (p.auth_type === "sdk") {
+        action = el("span", { class: "muted small", text: "Mobile app only" });
+      } else {
+        action = el("button", { type: "button", class: "primary", "data-connect": p.slug, "aria-label": "Connect " + p.name, text: "Connect" });
+      }
+      list.appendChild(el("li", { "data-provider": p.slug }, [
+        logoImage(p.logo),
+        el("span", { class: "info" }, [
+          el("span", { class: "name", text: p.name }),
+          p.description ? el("span", { class: "detail", text: p.description }) : null
+        ]),
+        action
+      ]));
+    });
+  }
+
+  function formatDate(iso) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) { return ""; }
+    return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  function renderConnections(connections) {
+    var list = $("connections");
+    list.textContent = "";
+    $("connections-empty").hidden = connections.length > 0;
+    connections.forEach(function (c) {
+      if (c.name) { state.names[c.provider] = c.name; }
+      var name = providerName(c.provider);
+      var badgeClass = c.status === "connected" || c.status === "error" ? c.status : "other";
+      var badgeText = c.status === "connected" ? "Connected" : c.status === "error" ? "Needs attention" : String(c.status);
+      var details = [el("span", { class: "name", text: name }), el("span", { class: "badge " + badgeClass, text: badgeText })];
+      if (c.status === "error") {
+        var template = Object.prototype.hasOwnProperty.call(CONNECTION_ERRORS, c.error_type) ? CONNECTION_ERRORS[c.error_type] : GENERIC_CONNECTION_ERROR;
+        details.push(el("span", { class: "problem", text: fill(template, c.provider) }));
+      } else if (c.connected_at) {
+        details.push(el("span", { class: "detail", text: "Since " + formatDate(c.connected_at) }));
+      }
+      list.appendChild(el("li", { "data-connection": c.provider, "data-status": c.status }, [
+        logoImage(c.logo),
+        el("span", { class: "info" }, details),
+        el("button", { type: "button", class: "danger", "data-disconnect": c.provider, "aria-label": "Disconnect " + name, text: "Disconnect" })
+      ]));
+    });
+  }
+
+  // ---------- data ----------
+
+  function loadProviders() {
+    return api("GET", "/v1/providers").then(function (data) {
+      renderProviders((data && data.providers) || []);
+    }, function (err) {
+      if (state.session) { showOutcome("error", "", "Could not load providers", describeApiError(err)); }
+    });
+  }
+
+  function loadConnections() {
+    return api("GET", "/v1/connections").then(function (data) {
+      var connections = (data && data.connections) || [];
+      renderConnections(connections);
+      return connections;
+    });
+  }
+
+  // refreshConnections reloads the list, polling a few times until
+  // `until(connections)` holds, since the webhook can arrive after the user.
+  // A newer refresh supersedes an older one.
+  function refreshConnections(until) {
+    var generation = ++state.refreshGeneration;
+    var attempt = 0;
+    function once() {
+      if (generation !== state.refreshGeneration || !state.session) { return Promise.resolve(); }
+      attempt++;
+      return loadConnections().then(function (connections) {
+        if (!until || until(connections) || attempt >= REFRESH_ATTEMPTS) { return; }
+        return delay(REFRESH_INTERVAL_MS).then(once);
+      }, function (err) {
+        if (state.session) { showOutcome("error", "", "Could not load your connections", describeApiError(err)); }
+      });
+    }
+    return once();
+  }
+
+  function isConnected(provider) {
+    return function (connections) {
+      return connections.some(function (c) { return c.provider === provider && c.status === "connected"; });
+    };
+  }
+
+  // ---------- connecting ----------
+
+  function connect(provider, button) {
+    // Opened synchronously inside the click so popup blockers allow it;
+    // pointed at Link once the token arrives.
+    var popup = window.open("about:blank", POPUP_NAME, POPUP_FEATURES);
+    if (!popup) {
+      connectByRedirect(provider, button);
+      return;
+    }
+    try { popup.document.title = "Opening Junction Link…"; } catch (e) { /* not ours to touch */ }
+    var attempt = { provider: provider, popup: popup, done: false };
+    state.attempt = attempt;
+    button.disabled = true;
+    showOutcome("pending", "", "Connecting " + providerName(provider) + "…", "Finish in the Junction Link window.");
+    api("POST", "/v1/link/token", { provider: provider }).then(function (data) {
+      popup.location.href = data.link_web_url;
+      watchPopup(attempt);
+    }, function (err) {
+      attempt.done = true;
+      popup.close();
+      showOutcome("error", "", "Could not start connecting " + providerName(provider), describeApiError(err));
+    }).then(function () { button.disabled = false; });
+  }
+
+  // watchPopup notices the popup closing without a result (the user shut
+  // it, or the callback's message could not reach this origin) and then
+  // shows what the connection list says.
+  function watchPopup(attempt) {
+    var timer = setInterval(function () {
+      if (attempt.done) { clearInterval(timer); return; }
+      if (!attempt.popup.closed) { return; }
+      clearInterval(timer);
+      attempt.done = true;
+      refreshConnections(isConnected(attempt.provider)).then(function () {
+        if (state.attempt !== attempt) { return; }
+        if (document.querySelector('[data-connection="' + CSS.escape(attempt.provider) + '"][data-status="connected"]')) {
+          showLinkOutcome("connected", attempt.provider, "");
+        } else {
+          showLinkOutcome("cancelled", attempt.provider, "user_cancelled");
+        }
+      });
+    }, 500);
+  }
+
+  // connectByRedirect is the fallback when popups are blocked: Link runs in
+  // this tab and linkbff sends the user back here (return_to) with the
+  // outcome in the query string.
+  function connectByRedirect(provider, button) {
+    button.disabled = true;
+    showOutcome("pending", "", "Taking you to Junction Link…", "Popups are blocked, so Link opens in this tab and brings you back here.");
+    var returnTo = location.origin + location.pathname;
+    api("POST", "/v1/link/token", { provider: provider, return_to: returnTo }).then(function (data) {
+      location.assign(data.link_web_url);
+    }, function (err) {
+      button.disabled = false;
+      var message = err.field === "return_to"
+        ? "linkbff does not allow returning to " + location.origin + ". Open the demo at linkbff's PUBLIC_URL, or allow popups."
+        : describeApiError(err);
+      showOutcome("error", "", "Could not start connecting " + providerName(provider), message);
+    });
+  }
+
+  function onMessage(event) {
+    if (event.origin !== location.origin) { return; }
+    var data = event.data;
+    if (!data || typeof data !== "object" || data.type !== "linkbff:link") { return; }
+    if (["connected", "cancelled", "error"].indexOf(data.status) < 0) { return; }
+    var provider = typeof data.provider === "string" ? data.provider : (state.attempt && state.attempt.provider);
+    if (state.attempt) { state.attempt.done = true; }
+    showLinkOutcome(data.status, provider, typeof data.error_type === "string" ? data.error_type : "");
+    refreshConnections(data.status === "connected" ? isConnected(provider) : null);
+  }
+
+  // readReturnedOutcome shows the outcome linkbff put on return_to after a
+  // full-page Link, then removes it from the address bar so a reload does
+  // not show it again.
+  function readReturnedOutcome() {
+    var url = new URL(location.href);
+    var status = url.searchParams.get("link_status");
+    if (!status) { return null; }
+    var outcome = { status: status, provider: url.searchParams.get("provider") || "", errorType: url.searchParams.get("error_type") || "" };
+    ["link_status", "provider", "error_type"].forEach(function (key) { url.searchParams.delete(key); });
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
+    return outcome;
+  }
+
+  function disconnect(provider, button) {
+    button.disabled = true;
+    api("DELETE", "/v1/connections/" + encodeURIComponent(provider)).then(function () {
+      showOutcome("disconnected", "", providerName(provider) + " disconnected", "The app no longer receives data from " + providerName(provider) + ".");
+      return refreshConnections();
+    }, function (err) {
+      if (err.status === 404) { return refreshConnections(); }
+      button.disabled = false;
+      showOutcome("error", "", "Could not disconnect " + providerName(provider), describeApiError(err));
+    });
+  }
+
+  // ---------- sign-in ----------
+
+  function showSignInError(message) {
+    var box = $("signin-error");
+    box.textContent = message;
+    box.hidden = !message;
+  }
+
+  function afterSignIn() {
+    showSignInError("");
+    render();
+    return Promise.all([loadProviders(), refreshConnections()]);
+  }
+
+  function signInWithDevToken(event) {
+    event.preventDefault();
+    var user = $("user").value.trim();
+    if (!user) {
+      showSignInError("Enter a user name.");
+      $("user").focus();
+      return;
+    }
+    var button = $("sign-in");
+    button.disabled = true;
+    api("POST", "/_dev/token", { user: user }).then(function (data) {
+      saveSession({ token: data.token, user: data.user || user, expires_at: data.expires_at });
+      return afterSignIn();
+    }, function (err) {
+      showSignInError(err.status === 404
+        ? "Dev sign-in is off (linkbff is not in dev mode). Use a JWT from your identity provider instead."
+        : describeApiError(err));
+    }).then(function () { button.disabled = false; });
+  }
+
+  function signInWithJWT(event) {
+    event.preventDefault();
+    var token = $("jwt").value.trim();
+    if (!token) {
+      showSignInError("Paste a JWT first.");
+      $("jwt").focus();
+      return;
+    }
+    $("jwt").value = "";
+    saveSession({ token: token, user: "", expires_at: "" });
+    afterSignIn();
+  }
+
+  // ---------- start ----------
+
+  function start() {
+    $("signin-form").addEventListener("submit", signInWithDevToken);
+    $("jwt-form").addEventListener("submit", signInWithJWT);
+    $("sign-out").addEventListener("click", function () { signOut(""); $("user").focus(); });
+    $("providers").addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-connect]");
+      if (button && !button.disabled) { connect(button.getAttribute("data-connect"), button); }
+    });
+    $("connections").addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-disconnect]");
+      if (button && !button.disabled) { disconnect(button.getAttribute("data-disconnect"), button); }
+    });
+    window.addEventListener("message", onMessage);
+
+    var returned = readReturnedOutcome();
+    state.session = loadSession();
+    render();
+    if (!state.session) {
+      if (returned) { showSignInError("Sign in again to see your connections."); }
+      return;
+    }
+    // Providers first so the outcome can name the provider properly.
+    loadProviders().then(function () {
+      if (returned) { showLinkOutcome(returned.status, returned.provider, returned.errorType); }
+      refreshConnections(returned && returned.status === "connected" ? isConnected(returned.provider) : null);
+    });
+  }
+
+  start();
+})();
