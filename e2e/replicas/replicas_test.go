@@ -212,13 +212,16 @@ func linkToken(replica, tok string) int {
 
 func (c *cluster) junctionUsers(t *testing.T) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.emulatorURL+"/v2/user?offset=0&limit=1000", nil)
+	req, _ := http.NewRequest(http.MethodGet, c.emulatorURL+"/v2/user?offset=0&limit=500", nil)
 	req.Header.Set("x-vital-api-key", apiKey)
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("emulator user list: %d", resp.StatusCode)
+	}
 	var page struct {
 		Users []struct {
 			ClientUserID string `json:"client_user_id"`
@@ -368,7 +371,10 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 func TestPerUserLimitHoldsAcrossReplicas(t *testing.T) {
 	const limit = 5
 	c := startCluster(t, 3, fmt.Sprintf("RATE_LIMIT_USER=%d/h", limit))
-	tok := token(t, "limited-user")
+	// Redis outlives the test: a fresh user starts with a full budget.
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	tok := token(t, "limited-user-"+hex.EncodeToString(b[:]))
 	var wg sync.WaitGroup
 	var ok, limited atomic.Int32
 	for n := range 60 {

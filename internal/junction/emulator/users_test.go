@@ -229,6 +229,7 @@ func TestGetResolveAndSignInToken(t *testing.T) {
 	for _, path := range notFound {
 		r := h.team("GET", path, nil)
 		expectStatus(t, r, http.StatusNotFound)
+		assertSchema(t, "HTTPValidationError", r.body) // the spec has no 404; its error shape is the closest
 		if string(r.body) != `{"detail":"User not found"}` {
 			t.Errorf("GET %s body = %s", path, r.body)
 		}

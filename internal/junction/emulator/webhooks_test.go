@@ -166,6 +166,7 @@ func TestConnectionErrorControl(t *testing.T) {
 		"user_id": u.UserID, "provider": "garmin", "error_type": "deregistered_per_provider", "message": "Deregistered at Garmin.",
 	})
 	expectStatus(t, r, http.StatusOK)
+	assertSchema(t, "ClientFacingProviderWithStatus", r.body)
 
 	got := sink.next(t)
 	sink.verify(t, got)
