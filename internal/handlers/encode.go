@@ -25,7 +25,9 @@ func encode(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // link_web_url keeps its & readable; JSON is never HTML here
+	_ = enc.Encode(v)
 }
 
 // decode reads a JSON body into v. An empty body leaves v as it is, since
