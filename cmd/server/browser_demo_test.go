@@ -21,7 +21,11 @@ func openDemoSignedIn(b *browserTab, s *testServer, user string) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-connect="oura"]`)),
 	)
 	// Logos come from the emulator: each must have loaded.
-	broken := eval[int](b, `Array.from(document.querySelectorAll("#providers img")).filter(i => !i.complete || i.naturalWidth === 0).length`)
+	broken := eval[int](b, `(async () => {
+		const logos = Array.from(document.querySelectorAll("#providers img"));
+		await Promise.all(logos.map(i => i.complete ? null : new Promise(done => { i.addEventListener("load", done); i.addEventListener("error", done); })));
+		return logos.filter(i => i.naturalWidth === 0).length;
+	})()`)
 	if broken != 0 {
 		b.t.Errorf("%d provider logos did not load", broken)
 	}
@@ -48,7 +52,7 @@ func TestBrowserDemoPopupFlow(t *testing.T) {
 		{"#approve", "connected", "", []string{"Oura connected"}},
 	}
 	for _, o := range outcomes {
-		popup := b.popupAfter("connect Oura", chromedp.Click(chromedp.CSS(`[data-connect="oura"]`)))
+		popup := b.popupAfter("connect Oura", "/_junction/link/oauth/oura", chromedp.Click(chromedp.CSS(`[data-connect="oura"]`)))
 		popup.do("show the consent screen", chromedp.WaitVisible(chromedp.CSS(o.button)))
 		if o.button == "#approve" {
 			popup.screenshot("consent")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -190,8 +191,9 @@ func (b *browserTab) screenshot(name string) {
 	b.t.Logf("screenshot: %s", file)
 }
 
-// popupAfter runs trigger and returns the popup it opens.
-func (b *browserTab) popupAfter(what string, trigger ...chromedp.Action[chromedp.Void]) *browserTab {
+// popupAfter runs trigger and returns the popup it opens, once the popup's
+// address contains landing.
+func (b *browserTab) popupAfter(what, landing string, trigger ...chromedp.Action[chromedp.Void]) *browserTab {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
 	defer cancel()
@@ -204,12 +206,35 @@ func (b *browserTab) popupAfter(what string, trigger ...chromedp.Action[chromedp
 		b.screenshot("no-popup-" + what)
 		b.t.Fatalf("%s: no popup opened; console problems: %q", what, b.problems.list())
 	}
+	// Attaching while the popup is still on its way (about:blank, then
+	// redirects) loses track of the navigation, so wait until it arrived.
+	b.waitForTarget(what, func(info *target.Info) bool { return info.TargetID == id && strings.Contains(info.URL, landing) })
 	popupCtx, cancelPopup := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
 	b.t.Cleanup(cancelPopup)
 	popup := &browserTab{t: b.t, ctx: popupCtx, label: "popup", problems: b.problems, artifacts: b.artifacts, opener: b}
-	popup.do("attach to the popup")
+	// The first run attaches; it must not carry a deadline, since the end
+	// of its context would end the session.
+	if err := chromedp.Do(popupCtx); err != nil {
+		b.t.Fatalf("%s: attach to the popup: %v", what, err)
+	}
 	popup.watchConsole()
 	return popup
+}
+
+// waitForTarget waits until some target of the browser matches.
+func (b *browserTab) waitForTarget(what string, match func(*target.Info) bool) {
+	b.t.Helper()
+	deadline := time.Now().Add(browserStepTimeout)
+	for {
+		targets, err := chromedp.Targets(b.ctx)
+		if err == nil && slices.ContainsFunc(targets, match) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s: timed out waiting for the popup (last error %v)", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // newTab opens another tab in the same browser.
@@ -218,7 +243,9 @@ func (b *browserTab) newTab(label string) *browserTab {
 	ctx, cancel := chromedp.NewContext(b.ctx)
 	b.t.Cleanup(cancel)
 	tab := &browserTab{t: b.t, ctx: ctx, label: label, problems: b.problems, artifacts: b.artifacts}
-	tab.do("open a tab")
+	if err := chromedp.Do(ctx); err != nil { // no deadline: see popupAfter
+		b.t.Fatalf("open a tab: %v", err)
+	}
 	return tab
 }
 
@@ -251,4 +278,13 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// jsonUnmarshalString decodes a JSON document that arrived as a JS string.
+func jsonUnmarshalString(raw []byte, v any) error {
+	var doc string
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(doc), v)
 }

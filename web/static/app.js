@@ -181,7 +181,7 @@
   }
 
   function logoImage(src) {
-    var img = el("img", { class: "logo", alt: "", width: "40", height: "40", loading: "lazy" });
+    var img = el("img", { class: "logo", alt: "", width: "40", height: "40"});
     img.addEventListener("error", function () { img.removeAttribute("src"); });
     if (src) { img.src = src; }
     return img;
