@@ -107,7 +107,7 @@ func serveVitalStandIn(b *browserTab, linkbffOrigin string) {
 
 // exampleDefaultURL is the linkbff address the example is built with when
 // VITE_LINKBFF_URL is unset.
-const exampleDefaultURL = "http://localhost:8080"
+const exampleDefaultURL = "http://127.0.0.1:8080"
 
 // servePointedAt serves the build with its linkbff address replaced by
 // linkbffURL, as building with VITE_LINKBFF_URL=linkbffURL would.

@@ -284,6 +284,46 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 		}
 	})
 
+	t.Run("a link session opened on one replica completes on another", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, c.replicas[0]+"/v1/link/token", strings.NewReader(`{"provider":"oura"}`))
+		req.Header.Set("Authorization", "Bearer "+token(t, "load-user-001"))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lt struct {
+			LinkToken string `json:"link_token"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&lt)
+		resp.Body.Close()
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err = noFollow.Get(c.emulatorURL + "/link/complete?" + url.Values{"token": {lt.LinkToken}, "provider": {"oura"}, "action": {"approve"}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		callback, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil || !strings.HasPrefix(callback.String(), c.replicas[0]+"/link/callback/") {
+			t.Fatalf("emulator redirected to %q", resp.Header.Get("Location"))
+		}
+		// The browser lands on another replica behind the load balancer.
+		req, _ = http.NewRequest(http.MethodGet, c.replicas[1]+callback.RequestURI(), nil)
+		req.Header.Set("Accept", "application/json")
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var outcome struct {
+			Status string `json:"status"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&outcome)
+		if resp.StatusCode != http.StatusOK || outcome.Status != "connected" {
+			t.Fatalf("callback on another replica: %d %+v", resp.StatusCode, outcome)
+		}
+	})
+
 	t.Run("one webhook delivered 10 times across replicas is processed once", func(t *testing.T) {
 		// The user exists: load-user-000 was mapped above.
 		req, _ := http.NewRequest(http.MethodPost, c.replicas[0]+"/v1/mobile/sign-in-token", nil)

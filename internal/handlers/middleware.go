@@ -99,6 +99,19 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// demoCSP lets the demo run only its own files; provider logos may come
+// from Junction's CDN.
+const demoCSP = "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func contentSecurityPolicy(policy string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", policy)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // corsFor allows exact origins only. Bearer tokens travel in a header, so
 // credentials (cookies) are never allowed.
 func corsFor(origins []string) func(http.Handler) http.Handler {

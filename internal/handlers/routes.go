@@ -42,7 +42,7 @@ func addRoutes(r chi.Router, d Deps) {
 		r.Mount("/_junction", http.StripPrefix("/_junction", d.Emulator))
 	}
 	if d.Demo != nil {
-		r.Method(http.MethodGet, "/*", d.Demo)
+		r.With(contentSecurityPolicy(demoCSP)).Method(http.MethodGet, "/*", d.Demo)
 	}
 	r.NotFound(handleNotFound())
 	r.MethodNotAllowed(handleMethodNotAllowed())

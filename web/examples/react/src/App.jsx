@@ -2,7 +2,7 @@ import { useState } from "react";
 import { useVitalLink } from "@tryvital/vital-link";
 
 // Where linkbff runs; its CORS_ALLOWED_ORIGINS must list this page's origin.
-const LINKBFF_URL = (import.meta.env.VITE_LINKBFF_URL || "http://localhost:8080").replace(/\/+$/, "");
+const LINKBFF_URL = (import.meta.env.VITE_LINKBFF_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 
 // Junction's callbacks carry a metadata object; its error type is what the
 // user should hear about.
