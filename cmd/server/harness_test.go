@@ -17,7 +17,7 @@ import (
 // testServer is linkbff started through run() on 127.0.0.1:0, as a user
 // would start it, with its log captured.
 type testServer struct {
-	t    *testing.T
+	t    testing.TB
 	URL  string
 	logs *logSink
 	stop func()
@@ -56,7 +56,7 @@ func (s *logSink) String() string {
 
 // startServer runs linkbff with env on top of test defaults (dev mode,
 // SQLite in a temp dir, any free port) and stops it when the test ends.
-func startServer(t *testing.T, env map[string]string) *testServer {
+func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	vars := map[string]string{
 		"LISTEN_ADDR":  "127.0.0.1:0",
@@ -113,7 +113,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("response %d is not JSON: %v\n%s", r.Status, err, r.Body)
@@ -122,7 +122,7 @@ func (r response) json(t *testing.T, v any) {
 
 // errorCode returns the API error's code, failing when the body has not
 // the {"error":{"code","message"}} shape.
-func (r response) errorCode(t *testing.T) string {
+func (r response) errorCode(t testing.TB) string {
 	t.Helper()
 	var body struct {
 		Error struct {
