@@ -42,6 +42,11 @@ func (s *Service) Connections(ctx context.Context, appUserID string) (Connection
 		return list, err
 	}
 	remote, err := s.junction.UserProviders(ctx, m.JunctionUserID)
+	if apperr.Is(err, apperr.NotFound) {
+		// The Junction user was deleted elsewhere (e.g. in Junction's
+		// dashboard): nothing is connected.
+		remote, err = nil, nil
+	}
 	if err != nil {
 		if ctx.Err() != nil || apperr.CodeOf(err) != apperr.Unavailable && apperr.CodeOf(err) != apperr.RateLimited {
 			return list, upstream("user providers", err)

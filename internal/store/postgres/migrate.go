@@ -3,13 +3,9 @@ package postgres
 import (
 	"context"
 	"embed"
-	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/linkbff/linkbff/internal/store/migration"
 )
 
 //go:embed migrations/*.sql
@@ -19,45 +15,11 @@ var migrationFiles embed.FS
 // across replicas starting at once.
 const migrationLockKey int64 = 0x6c696e6b626666 // "linkbff"
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded NNNN_name.sql files in version order.
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		version, err := strconv.Atoi(prefix)
-		if !ok || err != nil || version <= 0 {
-			return nil, fmt.Errorf("migration %q: name must start with a positive version and _", e.Name())
-		}
-		if other, dup := seen[version]; dup {
-			return nil, fmt.Errorf("migrations %q and %q share version %d", other, e.Name(), version)
-		}
-		seen[version] = e.Name()
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: version, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
-}
-
 // migrate applies pending migrations on a dedicated connection holding the
 // advisory lock. Closing that connection releases the lock even when an
 // unlock never got through.
 func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
-	migrations, err := loadMigrations()
+	migrations, err := migration.Load(migrationFiles, "migrations")
 	if err != nil {
 		return wrapErr("load migrations", err)
 	}
@@ -92,18 +54,18 @@ func migrate(ctx context.Context, cfg *pgx.ConnConfig) error {
 	}
 
 	for _, m := range migrations {
-		if applied[m.version] {
+		if applied[m.Version] {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.version)
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, m.Version)
 			return err
 		})
 		if err != nil {
-			return wrapErr("migration "+m.name, err)
+			return wrapErr("migration "+m.Name, err)
 		}
 	}
 	return nil
