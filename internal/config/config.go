@@ -203,6 +203,13 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("JUNCTION_BASE_URL %v", err)
 		}
 	}
+	if want := keyEnvironment(c.JunctionAPIKey); want != "" && c.JunctionBaseURL == "" {
+		// A sandbox key against production (or us against eu) fails with a
+		// bare 401 at the first request; say so at startup instead.
+		if got := c.JunctionEnv + "/" + c.JunctionRegion; got != want {
+			bad("JUNCTION_API_KEY is a %s key but JUNCTION_ENV/JUNCTION_REGION say %s", want, got)
+		}
+	}
 	if c.JunctionWebhookSecret != "" && !strings.HasPrefix(c.JunctionWebhookSecret, "whsec_") {
 		bad("JUNCTION_WEBHOOK_SECRET must start with whsec_ (copy it from Junction's webhook settings)")
 	}
@@ -282,6 +289,23 @@ func (c *Config) checkAuth(bad func(string, ...any)) {
 	if c.AuthIssuer == "" {
 		bad("AUTH_ISSUER is required with AUTH_JWKS_URL or AUTH_HS256_SECRET (the iss claim your identity provider puts in tokens)")
 	}
+}
+
+// keyEnvironment tells "sandbox/us" etc. from Junction's key prefixes
+// (sk_ sandbox, pk_ production), or "" for a key of another shape.
+func keyEnvironment(key string) string {
+	kind, rest, _ := strings.Cut(key, "_")
+	region, _, _ := strings.Cut(rest, "_")
+	if region != "us" && region != "eu" {
+		return ""
+	}
+	switch kind {
+	case "sk":
+		return "sandbox/" + region
+	case "pk":
+		return "production/" + region
+	}
+	return ""
 }
 
 func orDefault(v, def string) string {

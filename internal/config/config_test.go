@@ -64,6 +64,9 @@ func TestInvalidValues(t *testing.T) {
 		{"RATE_LIMIT_USER", "lots", "RATE_LIMIT_USER"},
 		{"REDIS_URL", "http://x", "REDIS_URL"},
 		{"SERVE_DEMO", "maybe", "SERVE_DEMO"},
+		{"JUNCTION_REGION", "eu", "sandbox/us key"},
+		{"JUNCTION_ENV", "production", "sandbox/us key"},
+		{"JUNCTION_API_KEY", "pk_eu_x", "production/eu key"},
 	}
 	for _, tc := range tests {
 		m := map[string]string{}
