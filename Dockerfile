@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t linkbff .
-# Run (dev mode, everything built in): docker run -p 8080:8080 linkbff
+# Run (dev mode, everything built in):
+#   docker run -e ALLOW_NETWORK_DEV_MODE=true -p 8080:8080 linkbff
 # Production: pass JUNCTION_API_KEY, PUBLIC_URL, AUTH_* … at run time (-e or
 # an env file); nothing secret is baked into the image.
 

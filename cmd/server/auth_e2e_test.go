@@ -281,6 +281,7 @@ func TestMisconfigurationFailsClearly(t *testing.T) {
 		{map[string]string{"JUNCTION_API_KEY": testAPIKey}, []string{"PUBLIC_URL", "AUTH_JWKS_URL or AUTH_HS256_SECRET", "AUTH_ISSUER"}},
 		{map[string]string{"JUNCTION_API_KEY": testAPIKey, "PUBLIC_URL": "https://x", "AUTH_HS256_SECRET": "short", "AUTH_ISSUER": "i"}, []string{"AUTH_HS256_SECRET must be at least 32 bytes"}},
 		{map[string]string{"LISTEN_ADDR": "nonsense"}, []string{"LISTEN_ADDR"}},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:0", "PROVIDERS_ALLOWLIST": "oura,Fit Bit"}, []string{"PROVIDERS_ALLOWLIST", "Fit Bit"}},
 		{map[string]string{"DATABASE_URL": "sqlite:/nonexistent-dir/x/y.db", "LISTEN_ADDR": "127.0.0.1:0"}, []string{"SQLite"}},
 	}
 	for _, tc := range tests {

@@ -97,9 +97,15 @@ func TestDevModeConnectionLifecycle(t *testing.T) {
 	if st, _ := s.connections(token).status("oura"); st != "" {
 		t.Fatalf("oura still listed after disconnect: %s", st)
 	}
-	r = s.request(http.MethodDelete, "/v1/connections/oura", token, nil)
-	if r.Status != http.StatusNotFound || r.errorCode(t) != "not_found" {
-		t.Fatalf("second disconnect: %d %s", r.Status, r.Body)
+	for _, provider := range []string{"oura", "no_such_provider"} {
+		r = s.request(http.MethodDelete, "/v1/connections/"+provider, token, nil)
+		if r.Status != http.StatusNotFound || r.errorCode(t) != "not_found" {
+			t.Fatalf("disconnect %s, not connected: %d %s", provider, r.Status, r.Body)
+		}
+	}
+	r = s.request(http.MethodPost, "/v1/link/token", token, map[string]any{"filter_on_providers": []string{"oura", "no_such_provider"}})
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"field":"filter_on_providers"`) {
+		t.Fatalf("unknown provider in filter_on_providers: %d %s", r.Status, r.Body)
 	}
 }
 

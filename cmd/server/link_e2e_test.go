@@ -20,6 +20,9 @@ func TestDevModeLinkFlowReturnsToApp(t *testing.T) {
 	if !strings.HasPrefix(callback, s.URL+"/link/callback/") || !strings.Contains(callback, "state=success") {
 		t.Fatalf("emulator redirected to %q", callback)
 	}
+	if r := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json"); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte(`"status":"connected"`)) {
+		t.Fatalf("callback as JSON despite return_to: %d %s", r.Status, r.Body)
+	}
 	r := s.request(http.MethodGet, callback, "", nil)
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("callback: want 303 to return_to, got %d %s", r.Status, r.Body)
@@ -200,6 +203,7 @@ func TestLinkTokenRejectsBadInput(t *testing.T) {
 		{"not json", "{provider:", nil, 400, ""},
 		{"two objects", `{} {}`, nil, 400, ""},
 		{"form body", "provider=oura", []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, ""},
+		{"array body", `[1]`, nil, 400, ""},
 		{"too large", `{"provider":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, ""},
 	}
 	for _, tc := range tests {
@@ -212,6 +216,10 @@ func TestLinkTokenRejectsBadInput(t *testing.T) {
 		if tc.wantField != "" && !bytes.Contains(r.Body, []byte(`"field":"`+tc.wantField+`"`)) {
 			t.Errorf("%s: error does not name %s: %s", tc.name, tc.wantField, r.Body)
 		}
+	}
+	r := s.request(http.MethodPost, "/v1/link/token", token, `[1]`)
+	if bytes.Contains(r.Body, []byte("handlers.")) {
+		t.Errorf("error exposes a Go type: %s", r.Body)
 	}
 	// An empty body is a valid request: every field is optional.
 	if r := s.request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {

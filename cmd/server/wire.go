@@ -123,7 +123,7 @@ func wire(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *app, e
 		Logger:             log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("PROVIDERS_ALLOWLIST: %w", err)
 	}
 	a.deps.CallbackOrigins = callbackOrigins(cfg, returnPolicy)
 	if cfg.ServeDemo {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -75,6 +74,7 @@ type Var struct {
 // them. The README's table mirrors it (a test checks).
 var Vars = []Var{
 	{Name: "LISTEN_ADDR", Default: "127.0.0.1:8080 in dev mode, :8080 otherwise", Help: "host:port to listen on"},
+	{Name: "ALLOW_NETWORK_DEV_MODE", Default: "false", Help: "allow dev mode (no JUNCTION_API_KEY) on a non-loopback LISTEN_ADDR, e.g. in a local container"},
 	{Name: "PUBLIC_URL", Default: "http://<LISTEN_ADDR> in dev mode; required otherwise", Help: "external base URL of linkbff; Junction redirects browsers to {PUBLIC_URL}/link/callback/…"},
 	{Name: "DATABASE_URL", Default: "sqlite:linkbff.db", Help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run)"},
 	{Name: "SERVE_DEMO", Default: "true in dev mode, false otherwise", Help: "serve the demo page at /"},
@@ -120,8 +120,6 @@ func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "a dev sign-in at POST /_dev/token and a SQLite file, listening on 127.0.0.1 only.")
 }
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9_]{1,64}$`)
-
 // Load reads and validates the configuration. Every problem is reported at
 // once, each naming its variable.
 func Load(getenv func(string) string) (Config, error) {
@@ -162,8 +160,12 @@ func Load(getenv func(string) string) (Config, error) {
 			c.ListenAddr = "127.0.0.1:8080"
 		}
 	}
-	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+	if host, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		bad("LISTEN_ADDR %q is not host:port", c.ListenAddr)
+	} else if c.Mode == ModeDev && !isLoopback(host) && !isTrue(get("ALLOW_NETWORK_DEV_MODE")) {
+		// An empty JUNCTION_API_KEY (say, a missing Kubernetes secret) must
+		// not turn a deployment into an emulator with an open dev sign-in.
+		bad("JUNCTION_API_KEY is not set, so linkbff would run in dev mode (emulator, dev sign-in for anyone) on the non-loopback LISTEN_ADDR %s: set JUNCTION_API_KEY, or ALLOW_NETWORK_DEV_MODE=true if that is what you want (e.g. in a local container)", c.ListenAddr)
 	}
 
 	c.PublicURL = strings.TrimRight(get("PUBLIC_URL"), "/")
@@ -229,11 +231,6 @@ func Load(getenv func(string) string) (Config, error) {
 			bad("CORS_ALLOWED_ORIGINS must list exact origins, not *")
 		} else if err := checkOrigin(o); err != nil {
 			bad("CORS_ALLOWED_ORIGINS entry %q %v", o, err)
-		}
-	}
-	for _, p := range c.ProvidersAllowlist {
-		if !slugPattern.MatchString(p) {
-			bad("PROVIDERS_ALLOWLIST entry %q is not a provider slug (lowercase letters, digits, _)", p)
 		}
 	}
 
@@ -308,6 +305,22 @@ func keyEnvironment(key string) string {
 	return ""
 }
 
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "true", "1", "yes":
+		return true
+	}
+	return false
+}
+
 func orDefault(v, def string) string {
 	if v == "" {
 		return def
@@ -361,9 +374,9 @@ func (c Config) String() string {
 		"JUNCTION_API_KEY":        mask(c.JunctionAPIKey),
 		"JUNCTION_ENV":            c.JunctionEnv,
 		"JUNCTION_REGION":         c.JunctionRegion,
-		"JUNCTION_BASE_URL":       c.JunctionBaseURL,
+		"JUNCTION_BASE_URL":       MaskURL(c.JunctionBaseURL),
 		"JUNCTION_WEBHOOK_SECRET": mask(c.JunctionWebhookSecret),
-		"AUTH_JWKS_URL":           c.AuthJWKSURL,
+		"AUTH_JWKS_URL":           MaskURL(c.AuthJWKSURL),
 		"AUTH_HS256_SECRET":       mask(c.AuthHS256Secret),
 		"AUTH_ISSUER":             c.AuthIssuer,
 		"AUTH_AUDIENCE":           c.AuthAudience,
@@ -393,14 +406,28 @@ func mask(secret string) string {
 	return "***"
 }
 
-// MaskURL hides the password of a connection URL.
+// MaskURL hides the credentials of a connection URL: the password in the
+// userinfo and password-like query parameters. A URL it cannot parse is not
+// shown at all, since it might be nothing but a secret.
 func MaskURL(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+	if err != nil {
+		return "<unparseable URL>"
 	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "***")
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for key := range q {
+			switch strings.ToLower(key) {
+			case "password", "sslpassword", "sslkey", "sig", "signature", "token", "key", "secret":
+				q.Set(key, "***")
+			}
+		}
+		u.RawQuery = q.Encode()
 	}
 	return u.String()
 }

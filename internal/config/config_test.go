@@ -22,6 +22,23 @@ func TestDevModeDefaults(t *testing.T) {
 	}
 }
 
+func TestDevModeStaysOnLoopback(t *testing.T) {
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "10.1.2.3:8080", "[::]:8080"} {
+		_, err := Load(env(map[string]string{"LISTEN_ADDR": addr}))
+		if err == nil || !strings.Contains(err.Error(), "ALLOW_NETWORK_DEV_MODE") {
+			t.Errorf("dev mode on %s: %v", addr, err)
+		}
+		if _, err := Load(env(map[string]string{"LISTEN_ADDR": addr, "ALLOW_NETWORK_DEV_MODE": "true"})); err != nil {
+			t.Errorf("dev mode on %s with the opt-in: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "localhost:8080", "[::1]:8080"} {
+		if _, err := Load(env(map[string]string{"LISTEN_ADDR": addr})); err != nil {
+			t.Errorf("dev mode on %s: %v", addr, err)
+		}
+	}
+}
+
 func TestProductionNamesEveryMissingVariable(t *testing.T) {
 	_, err := Load(env(map[string]string{"JUNCTION_API_KEY": "sk_us_secretvalue"}))
 	if err == nil {
@@ -55,7 +72,6 @@ func TestInvalidValues(t *testing.T) {
 		{"JUNCTION_WEBHOOK_SECRET", "nope", "whsec_"},
 		{"CORS_ALLOWED_ORIGINS", "*", "not *"},
 		{"CORS_ALLOWED_ORIGINS", "https://a.com/path", "origin"},
-		{"PROVIDERS_ALLOWLIST", "Oura", "PROVIDERS_ALLOWLIST"},
 		{"DATABASE_URL", "mysql://x", "DATABASE_URL"},
 		{"LOG_LEVEL", "loud", "LOG_LEVEL"},
 		{"LOG_FORMAT", "xml", "LOG_FORMAT"},
@@ -77,6 +93,21 @@ func TestInvalidValues(t *testing.T) {
 		_, err := Load(env(m))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: error %v, want it to mention %q", tc.key, tc.value, err, tc.want)
+		}
+	}
+}
+
+func TestMaskURL(t *testing.T) {
+	tests := map[string]string{
+		"postgres://u:dbpass@db/x":                       "postgres://u:%2A%2A%2A@db/x",
+		"postgres://127.0.0.1:1/db?password=supersecret": "postgres://127.0.0.1:1/db?password=%2A%2A%2A",
+		"postgres://bob:s3cr%t@db/x":                     "<unparseable URL>",
+		"https://idp.example.com/jwks.json?sig=abc":      "https://idp.example.com/jwks.json?sig=%2A%2A%2A",
+		"sqlite:linkbff.db":                              "sqlite:linkbff.db",
+	}
+	for in, want := range tests {
+		if got := MaskURL(in); got != want {
+			t.Errorf("MaskURL(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

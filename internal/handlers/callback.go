@@ -13,7 +13,6 @@ import (
 
 	"github.com/linkbff/linkbff/internal/apperr"
 	"github.com/linkbff/linkbff/internal/linking"
-	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/web"
 )
 
@@ -31,50 +30,48 @@ func handleCallback(log zerolog.Logger, svc *linking.Service, origins []string) 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		cb := linking.Callback{State: q.Get("state"), ErrorType: q.Get("error_type")}
-		session, err := svc.CompleteLink(r.Context(), chi.URLParam(r, "session_id"), cb)
+		result, err := svc.CompleteLink(r.Context(), chi.URLParam(r, "session_id"), cb)
 		if err != nil {
 			renderCallbackError(w, r, log, err)
 			return
 		}
-		outcome := *session.Outcome
 		// Junction's human text is for logs only; it is never shown or
 		// forwarded. Truncated: it is attacker-controlled.
-		ev := log.Info().Str("request_id", requestIDFrom(r.Context())).Str("status", outcome.Status).Str("error_type", outcome.ErrorType).Str("provider", session.Provider)
+		ev := log.Info().Str("request_id", requestIDFrom(r.Context())).Str("status", result.Status).Str("error_type", result.ErrorType).Str("provider", result.Provider)
 		if msg := q.Get("error"); msg != "" {
 			ev = ev.Str("junction_error", truncate(msg, 200))
 		}
 		ev.Msg("link callback")
 
-		if session.ReturnTo != "" {
-			http.Redirect(w, r, returnURL(session, outcome), http.StatusSeeOther)
-			return
-		}
-		result := callbackResult{Status: outcome.Status, Provider: nonEmpty(session.Provider), ErrorType: nonEmpty(outcome.ErrorType)}
 		if wantsJSON(r) {
-			encode(w, http.StatusOK, result)
+			encode(w, http.StatusOK, callbackResult{Status: result.Status, Provider: nonEmpty(result.Provider), ErrorType: nonEmpty(result.ErrorType)})
 			return
 		}
-		title, message := describeOutcome(outcome)
+		if result.ReturnTo != "" {
+			http.Redirect(w, r, returnURL(result), http.StatusSeeOther)
+			return
+		}
+		title, message := describeOutcome(result)
 		renderCallbackPage(w, log, http.StatusOK, web.CallbackData{
-			Title: title, Message: message, Status: outcome.Status,
-			Provider: session.Provider, ErrorType: outcome.ErrorType, Origins: origins,
+			Title: title, Message: message, Status: result.Status,
+			Provider: result.Provider, ErrorType: result.ErrorType, Origins: origins,
 		})
 	})
 }
 
 // returnURL adds the outcome to the app's return_to, keeping its query.
-func returnURL(s store.LinkSession, o store.Outcome) string {
-	u, err := url.Parse(s.ReturnTo)
+func returnURL(result linking.LinkResult) string {
+	u, err := url.Parse(result.ReturnTo)
 	if err != nil { // validated when the session was opened
-		return s.ReturnTo
+		return result.ReturnTo
 	}
 	q := u.Query()
-	q.Set("link_status", o.Status)
-	if s.Provider != "" {
-		q.Set("provider", s.Provider)
+	q.Set("link_status", result.Status)
+	if result.Provider != "" {
+		q.Set("provider", result.Provider)
 	}
-	if o.ErrorType != "" {
-		q.Set("error_type", o.ErrorType)
+	if result.ErrorType != "" {
+		q.Set("error_type", result.ErrorType)
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
@@ -116,7 +113,7 @@ func renderCallbackPage(w http.ResponseWriter, log zerolog.Logger, status int, d
 }
 
 // describeOutcome says in plain words what happened.
-func describeOutcome(o store.Outcome) (title, message string) {
+func describeOutcome(o linking.LinkResult) (title, message string) {
 	switch o.Status {
 	case linking.StatusConnected:
 		return "Connected", "Your account was connected. It can take a moment before your data shows up in the app."

@@ -54,6 +54,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return apperr.New(apperr.TooLarge, "request body is larger than %d bytes", maxJSONBody)
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return apperr.New(apperr.Invalid, "request body is not valid JSON")
+	case errors.As(err, &typeErr) && typeErr.Field == "":
+		return apperr.New(apperr.Invalid, "request body must be a JSON object")
 	case errors.As(err, &typeErr):
 		return apperr.InvalidField(typeErr.Field, "field %s must be %s", typeErr.Field, typeErr.Type.String())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

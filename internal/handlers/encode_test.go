@@ -65,18 +65,18 @@ func TestIPKeyTrustsOnlyTheConfiguredSource(t *testing.T) {
 	r.RemoteAddr = "10.0.0.7:5555"
 	r.Header.Set("X-Forwarded-For", "1.2.3.4")
 	r.Header.Set("X-Real-IP", "5.6.7.8")
-	if got := ipKey("")(r); got != "ip:10.0.0.7" {
+	if got := ipKey("cb", "")(r); got != "cb:ip:10.0.0.7" {
 		t.Errorf("no trusted header: %s", got)
 	}
-	if got := ipKey("X-Real-IP")(r); got != "ip:5.6.7.8" {
+	if got := ipKey("cb", "X-Real-IP")(r); got != "cb:ip:5.6.7.8" {
 		t.Errorf("X-Real-IP trusted: %s", got)
 	}
 	r.Header.Set("X-Forwarded-For", "6.6.6.6, 9.9.9.9")
-	if got := ipKey("X-Forwarded-For")(r); got != "ip:9.9.9.9" {
+	if got := ipKey("cb", "X-Forwarded-For")(r); got != "cb:ip:9.9.9.9" {
 		t.Errorf("X-Forwarded-For trusted takes the proxy-appended entry: %s", got)
 	}
 	r.Header.Set("X-Real-IP", "not-an-ip")
-	if got := ipKey("X-Real-IP")(r); got != "ip:10.0.0.7" {
+	if got := ipKey("cb", "X-Real-IP")(r); got != "cb:ip:10.0.0.7" {
 		t.Errorf("garbage in the trusted header falls back to the peer: %s", got)
 	}
 }

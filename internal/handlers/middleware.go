@@ -99,6 +99,19 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// requestDeadline bounds the work done for one request, Junction calls and
+// their retries included, so callers get an answer (not a dropped
+// connection) before the server's write timeout.
+func requestDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
 // demoCSP lets the demo run only its own files; provider logos may come
 // from Junction's CDN.
 const demoCSP = "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -175,14 +188,14 @@ func userKey(r *http.Request) string { return "user:" + userID(r) }
 // ipKey reads the client IP from the one trusted source: the configured
 // proxy header (set by your load balancer), else the TCP peer. It never
 // trusts X-Forwarded-For on its own.
-func ipKey(trustedHeader string) func(*http.Request) string {
+func ipKey(route, trustedHeader string) func(*http.Request) string {
 	return func(r *http.Request) string {
 		if trustedHeader != "" {
 			if v := r.Header.Get(trustedHeader); v != "" {
 				// A proxy that appends puts the client it saw last.
 				parts := strings.Split(v, ",")
 				if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-					return "ip:" + ip.String()
+					return route + ":ip:" + ip.String()
 				}
 			}
 		}
@@ -190,6 +203,6 @@ func ipKey(trustedHeader string) func(*http.Request) string {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		return "ip:" + host
+		return route + ":ip:" + host
 	}
 }

@@ -26,12 +26,16 @@ func addRoutes(r chi.Router, d Deps) {
 	})
 
 	// The user's browser coming back from Junction Link: no auth, per-IP limit.
-	perIP := limitBy(d.Log, d.IPLimiter, ipKey(d.TrustedProxyHeader))
-	r.With(perIP).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, d.CallbackOrigins))
+	perIP := func(route string) func(http.Handler) http.Handler {
+		// One budget per route, so a flood of forged callbacks cannot push
+		// Junction's webhook deliveries into 429s.
+		return limitBy(d.Log, d.IPLimiter, ipKey(route, d.TrustedProxyHeader))
+	}
+	r.With(perIP("callback")).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, d.CallbackOrigins))
 
 	// Junction's Svix-signed webhooks, only when a signing secret is set.
 	if d.Webhooks != nil {
-		r.With(perIP).Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking))
+		r.With(perIP("webhook")).Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking))
 	}
 
 	// Dev mode only: a sign-in that mints tokens, and the Junction emulator.

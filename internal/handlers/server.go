@@ -6,6 +6,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
@@ -48,10 +49,14 @@ type Deps struct {
 	TrustedProxyHeader string
 }
 
+// RequestDeadline bounds every request; the server's write timeout must be
+// longer. Junction's webhooks want an answer within 15 s, well inside it.
+const RequestDeadline = 20 * time.Second
+
 // New returns linkbff's HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverPanics(d.Log), securityHeaders)
+	r.Use(requestID, accessLog(d.Log), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
 	addRoutes(r, d)
 	return r
 }

@@ -82,7 +82,13 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		if attempt >= retries || !(failure.StatusCode == 0 || retryableStatus(failure.StatusCode)) {
 			return failure.appError()
 		}
-		if err := c.sleep(ctx, backoff(c.baseBackoff, attempt, failure.RetryAfter)); err != nil {
+		delay := backoff(c.baseBackoff, attempt, failure.RetryAfter)
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
+			// Waiting would outlive the caller: answer now, with Junction's
+			// own error (and its Retry-After) rather than a timeout.
+			return failure.appError()
+		}
+		if err := c.sleep(ctx, delay); err != nil {
 			return c.contextError(ctx, r)
 		}
 	}

@@ -261,3 +261,21 @@ func TestBackoffBounds(t *testing.T) {
 		t.Fatalf("Retry-After not used: %s", d)
 	}
 }
+
+// A Retry-After longer than the caller can wait ends the call at once with
+// Junction's answer, instead of sleeping past the caller's deadline.
+func TestNoRetryPastTheCallersDeadline(t *testing.T) {
+	handler, count := failingThen(100, 429, "60", "{}")
+	f := newFakeJunction(t, handler)
+	c, sleeps := newTestClient(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.GetUser(ctx, "u-1")
+	ae, ok := apperr.As(err)
+	if !ok || ae.Code != apperr.RateLimited || ae.RetryAfter != 60*time.Second {
+		t.Fatalf("err = %#v, want RateLimited with Retry-After 60s", err)
+	}
+	if count.Load() != 1 || len(sleeps.recorded()) != 0 {
+		t.Fatalf("%d attempts and sleeps %v; want 1 attempt, no sleep", count.Load(), sleeps.recorded())
+	}
+}

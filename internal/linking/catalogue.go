@@ -35,7 +35,9 @@ func (c *catalogueCache) get(ctx context.Context) ([]junction.Provider, error) {
 		return providers, nil
 	}
 	v, err, _ := c.group.Do("catalogue", func() (any, error) {
-		p, err := c.fetch(context.WithoutCancel(ctx))
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCallTimeout)
+		defer cancel()
+		p, err := c.fetch(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -130,7 +130,9 @@ func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) er
 		return notConnected
 	}
 	err = s.junction.DeregisterProvider(ctx, m.JunctionUserID, provider)
-	if err != nil && !apperr.Is(err, apperr.NotFound) {
+	// Junction answers 404 for a provider that is not connected, and 422 for
+	// a slug it does not know: either way nothing is connected.
+	if err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
 		return upstream("deregister provider", err)
 	}
 	if delErr := s.store.DeleteConnection(ctx, m.JunctionUserID, provider); delErr != nil {

@@ -109,6 +109,9 @@ func (s *Service) openSession(ctx context.Context, appUserID string, req LinkReq
 		if apperr.Is(err, apperr.Invalid) && req.Provider != "" {
 			return store.LinkSession{}, junction.LinkToken{}, apperr.InvalidField("provider", "Junction does not offer provider %q", req.Provider)
 		}
+		if apperr.Is(err, apperr.Invalid) && len(req.FilterOnProviders) > 0 {
+			return store.LinkSession{}, junction.LinkToken{}, apperr.InvalidField("filter_on_providers", "Junction does not offer every provider in filter_on_providers")
+		}
 		return store.LinkSession{}, junction.LinkToken{}, upstream("link token", err)
 	}
 	return session, token, nil
@@ -158,31 +161,41 @@ func (c Callback) normalise() (store.Outcome, error) {
 	}
 }
 
+// LinkResult is how a Link flow ended, as recorded on its session.
+type LinkResult struct {
+	Status    string // StatusConnected | StatusCancelled | StatusError
+	ErrorType string // Junction's error_type; empty on success
+	Provider  string // empty when the user picked in the widget
+	ReturnTo  string // where the app wants the user back; empty for none
+}
+
 // CompleteLink records the outcome the browser reported on a session and
-// returns the session with its (first) recorded outcome. A reload after
-// completion returns the recorded outcome; no outcome is trusted as proof
-// of a connection: connections come from Junction and its webhooks.
-func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callback) (store.LinkSession, error) {
+// returns the (first) recorded outcome. A reload after completion returns
+// the recorded outcome; no outcome is trusted as proof of a connection:
+// connections come from Junction and its webhooks.
+func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callback) (LinkResult, error) {
 	notFound := apperr.New(apperr.NotFound, "this link session does not exist or has expired; start again from the app")
 	if !sessionIDPattern.MatchString(sessionID) {
-		return store.LinkSession{}, notFound
+		return LinkResult{}, notFound
 	}
 	session, err := s.store.LinkSession(ctx, sessionID)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
-			return store.LinkSession{}, notFound
+			return LinkResult{}, notFound
 		}
-		return store.LinkSession{}, err
+		return LinkResult{}, err
 	}
-	if session.Outcome != nil {
-		return session, nil
+	if session.Outcome == nil {
+		if s.now().Sub(session.CreatedAt) > LinkTokenLifetime {
+			return LinkResult{}, notFound
+		}
+		outcome, err := cb.normalise()
+		if err != nil {
+			return LinkResult{}, err
+		}
+		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, s.now().UTC()); err != nil {
+			return LinkResult{}, err
+		}
 	}
-	if s.now().Sub(session.CreatedAt) > LinkTokenLifetime {
-		return store.LinkSession{}, notFound
-	}
-	outcome, err := cb.normalise()
-	if err != nil {
-		return store.LinkSession{}, err
-	}
-	return s.store.CompleteLinkSession(ctx, sessionID, outcome, s.now().UTC())
+	return LinkResult{Status: session.Outcome.Status, ErrorType: session.Outcome.ErrorType, Provider: session.Provider, ReturnTo: session.ReturnTo}, nil
 }

@@ -102,6 +102,9 @@ func New(cfg Config) (*Service, error) {
 	if len(cfg.ProvidersAllowlist) > 0 {
 		s.allowlist = make(map[string]bool, len(cfg.ProvidersAllowlist))
 		for _, p := range cfg.ProvidersAllowlist {
+			if !providerSlug.MatchString(p) {
+				return nil, fmt.Errorf("provider allowlist entry %q is not a provider slug (lowercase letters, digits, _)", p)
+			}
 			s.allowlist[p] = true
 		}
 	}

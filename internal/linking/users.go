@@ -2,6 +2,7 @@ package linking
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -19,6 +20,10 @@ var clientUserNamespace = uuid.MustParse("7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40")
 func ClientUserID(appUserID string) string {
 	return uuid.NewSHA1(clientUserNamespace, []byte(appUserID)).String()
 }
+
+// sharedCallTimeout bounds a Junction call shared by several requests
+// (singleflight), retries included.
+const sharedCallTimeout = 20 * time.Second
 
 // maxAppUserID bounds the user ids linkbff stores; identity providers' ids
 // are far shorter.
@@ -40,8 +45,10 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (sto
 		return store.UserMapping{}, err
 	}
 	v, err, _ := s.userCreates.Do(appUserID, func() (any, error) {
-		// Detached from the first caller's cancellation: the others share it.
-		ctx := context.WithoutCancel(ctx)
+		// Detached from the first caller's cancellation, since the others
+		// share it, but still bounded.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCallTimeout)
+		defer cancel()
 		clientUserID := ClientUserID(appUserID)
 		u, err := s.junction.CreateUser(ctx, clientUserID)
 		if err != nil {
