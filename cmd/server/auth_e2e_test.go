@@ -231,7 +231,7 @@ func TestConcurrentFirstRequestsCreateOneJunctionUser(t *testing.T) {
 
 // Secrets never reach a response or a log line, whatever happens.
 func TestSecretsNeverLeak(t *testing.T) {
-	s := productionServer(t, map[string]string{"LOG_LEVEL": "debug"})
+	s := productionServer(t, map[string]string{"LOG_LEVEL": "debug", "JUNCTION_WEBHOOK_SECRET": testWebhookSecret})
 	idp := s.idp
 	token := idp.sign(t, claims("leak-check"))
 	expired := idp.sign(t, claims("leak-check", func(c jwt.MapClaims) { c["exp"] = time.Now().Add(-time.Hour).Unix() }))
@@ -252,19 +252,22 @@ func TestSecretsNeverLeak(t *testing.T) {
 	record(s.request(http.MethodPost, "/v1/mobile/sign-in-token", token, nil))
 	record(s.request(http.MethodGet, s.finishLink(lt, "oura", act("approve")), "", nil))
 	record(s.request(http.MethodGet, "/readyz", "", nil))
+	body := createdEvent(s.junctionUserID(token), "oura")
+	record(s.deliver(signedWebhook(t, testWebhookSecret, "msg_leak", time.Now(), body), body))
+	record(s.deliver(signedWebhook(t, "whsec_"+"b3RoZXJzZWNyZXRvdGhlcnNlY3JldA==", "msg_leak2", time.Now(), body), body))
 	s.stop()
 
 	logs := s.logs.String()
 	if !strings.Contains(logs, `"message":"request"`) {
 		t.Fatal("no access log lines captured")
 	}
-	for _, secret := range []string{testAPIKey, token, expired, lt.LinkToken} {
+	for _, secret := range []string{testAPIKey, token, expired, lt.LinkToken, strings.TrimPrefix(testWebhookSecret, "whsec_")} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("a secret (%.12s…) appears in the log", secret)
 		}
 	}
 	for _, b := range bodies {
-		if strings.Contains(b, testAPIKey) || strings.Contains(b, token) {
+		if strings.Contains(b, testAPIKey) || strings.Contains(b, token) || strings.Contains(b, strings.TrimPrefix(testWebhookSecret, "whsec_")) {
 			t.Errorf("a secret appears in a response: %.200s", b)
 		}
 	}
