@@ -86,6 +86,9 @@ func startServer(t testing.TB, env map[string]string) *testServer {
 	var stopOnce sync.Once
 	s.stop = func() {
 		stopOnce.Do(func() {
+			// Connections the client dialed but never used look busy to
+			// Shutdown for 5 s; a client hanging up lets it finish at once.
+			noRedirects.CloseIdleConnections()
 			cancel()
 			select {
 			case err := <-done:
