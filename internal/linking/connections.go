@@ -41,7 +41,7 @@ func (s *Service) Connections(ctx context.Context, appUserID string) (Connection
 	if err != nil {
 		return list, err
 	}
-	remote, err := s.junction.UserProviders(ctx, m.JunctionUserID)
+	remote, err := s.userProviders.get(ctx, m.JunctionUserID)
 	if apperr.Is(err, apperr.NotFound) {
 		// The Junction user was deleted elsewhere (e.g. in Junction's
 		// dashboard): nothing is connected.
@@ -135,6 +135,7 @@ func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) er
 	if err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
 		return upstream("deregister provider", err)
 	}
+	s.userProviders.forget(m.JunctionUserID)
 	if delErr := s.store.DeleteConnection(ctx, m.JunctionUserID, provider); delErr != nil {
 		return delErr
 	}

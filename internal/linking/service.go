@@ -66,8 +66,9 @@ type Service struct {
 	now        func() time.Time
 	log        zerolog.Logger
 
-	userCreates singleflight.Group
-	catalogue   *catalogueCache
+	userCreates   singleflight.Group
+	catalogue     *catalogueCache
+	userProviders *userProvidersCache
 }
 
 // New checks cfg and returns a Service.
@@ -109,6 +110,7 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 	s.catalogue = newCatalogueCache(cfg.CatalogueTTL, cfg.Now, cfg.Junction.Providers)
+	s.userProviders = newUserProvidersCache(cfg.Now, cfg.Junction.UserProviders)
 	return s, nil
 }
 

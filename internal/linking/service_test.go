@@ -105,7 +105,23 @@ func TestConnectionsMerge(t *testing.T) {
 		}
 	}
 
+	// Within a few seconds the same list is served without asking Junction.
+	calls := 0
+	fj.userProviders = func(ctx context.Context, id string) ([]junction.ConnectedProvider, error) {
+		calls++
+		return remote, remoteErr
+	}
+	for range 5 {
+		if _, err := s.Connections(t.Context(), "merge"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if calls != 0 {
+		t.Fatalf("polling within the cache window asked Junction %d times", calls)
+	}
+
 	// Junction down: the webhook view is served, marked stale.
+	c.now = c.now.Add(userProvidersTTL)
 	remoteErr = apperr.New(apperr.Unavailable, "down")
 	got, err = s.Connections(t.Context(), "merge")
 	if err != nil || !got.Stale || len(got.Connections) != 3 {

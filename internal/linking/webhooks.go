@@ -65,5 +65,6 @@ func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte)
 	if !applied {
 		return WebhookDuplicate, nil
 	}
+	s.userProviders.forget(ev.UserID)
 	return WebhookApplied, nil
 }
