@@ -29,7 +29,9 @@ func startRun(t *testing.T, args []string, env map[string]string) (string, <-cha
 		stdoutW.Close()
 		done <- err
 	}()
-	lines := make(chan string, 100)
+	// Big enough that the scanner never blocks the server's logging: it is
+	// the only reader of stdout, so no line is lost to another.
+	lines := make(chan string, 10000)
 	go func() {
 		defer close(lines)
 		scanner := bufio.NewScanner(stdoutR)
@@ -53,7 +55,6 @@ func startRun(t *testing.T, args []string, env map[string]string) (string, <-cha
 	}
 	stop := func() error {
 		cancel()
-		go func() { _, _ = io.Copy(io.Discard, stdoutR) }()
 		return <-done
 	}
 	return "http://" + first.Addr, lines, stop
