@@ -54,12 +54,7 @@ func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request
 		return
 	}
 	now := e.now()
-	c, exists := u.connections[slug]
-	if !exists {
-		c = &connection{slug: slug, createdOn: now}
-		u.connections[slug] = c
-		u.connectionOrder = append(u.connectionOrder, slug)
-	}
+	c := u.connectionFor(slug, now)
 	c.status = statusError
 	c.errorDetails = &connectionErrorDetails{errorType: errorType, message: message, erroredAt: now}
 	view := e.connectionToWire(r, c)

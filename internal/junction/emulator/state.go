@@ -172,12 +172,22 @@ func (u *user) removeConnection(slug string) {
 
 // upsertConnection records a successful connection, replacing an errored
 // or older one for the same provider (a reconnect), and returns a copy.
-func (u *user) upsertConnection(slug string, now time.Time) connection {
+// connectionFor returns the user's connection to slug, adding it (in
+// listing order) when the user has none yet.
+func (u *user) connectionFor(slug string, now time.Time) *connection {
 	c, ok := u.connections[slug]
 	if !ok {
-		c = &connection{slug: slug, externalUserID: "emu-" + slug + "-" + randomHex(4)}
+		c = &connection{slug: slug, createdOn: now}
 		u.connections[slug] = c
 		u.connectionOrder = append(u.connectionOrder, slug)
+	}
+	return c
+}
+
+func (u *user) upsertConnection(slug string, now time.Time) connection {
+	c := u.connectionFor(slug, now)
+	if c.externalUserID == "" {
+		c.externalUserID = "emu-" + slug + "-" + randomHex(4)
 	}
 	c.createdOn = now
 	c.status = statusConnected
