@@ -18,7 +18,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/linkbff/linkbff/internal/junction/emulator"
+	"github.com/linkbff/linkbff/internal/emulator"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/linkbff/linkbff/internal/junction/emulator"
+	"github.com/linkbff/linkbff/internal/emulator"
 )
 
 const (

@@ -17,7 +17,7 @@ import (
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/handlers"
 	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/junction/emulator"
+	"github.com/linkbff/linkbff/internal/emulator"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/store"
