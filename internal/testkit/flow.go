@@ -9,12 +9,8 @@ import (
 // DevToken signs in through linkbff's dev sign-in.
 func (c *Client) DevToken(user string) string {
 	c.T.Helper()
-	r := c.Do(http.MethodPost, "/_dev/token", map[string]string{"user": user})
-	if r.Status != http.StatusOK {
-		c.T.Fatalf("dev token: %d %s", r.Status, r.Body)
-	}
 	var body struct{ Token string }
-	r.JSON(c.T, &body)
+	c.Do(http.MethodPost, "/_dev/token", map[string]string{"user": user}).DecodeOK(c.T, "dev token", &body)
 	return body.Token
 }
 
@@ -28,11 +24,8 @@ type LinkToken struct {
 func (c *Client) NewLinkToken(token string, body map[string]any) LinkToken {
 	c.T.Helper()
 	r := c.Request(http.MethodPost, "/v1/link/token", token, body)
-	if r.Status != http.StatusOK {
-		c.T.Fatalf("link token: %d %s", r.Status, r.Body)
-	}
 	var lt LinkToken
-	r.JSON(c.T, &lt)
+	r.DecodeOK(c.T, "link token", &lt)
 	if lt.LinkToken == "" || lt.LinkWebURL == "" {
 		c.T.Fatalf("link token response incomplete: %s", r.Body)
 	}
@@ -105,12 +98,8 @@ type ConnectionList struct {
 // Connections lists token's holder's connections, failing unless 200.
 func (c *Client) Connections(token string) ConnectionList {
 	c.T.Helper()
-	r := c.Request(http.MethodGet, "/v1/connections", token, nil)
-	if r.Status != http.StatusOK {
-		c.T.Fatalf("connections: %d %s", r.Status, r.Body)
-	}
 	var l ConnectionList
-	r.JSON(c.T, &l)
+	c.Request(http.MethodGet, "/v1/connections", token, nil).DecodeOK(c.T, "connections", &l)
 	return l
 }
 

@@ -50,6 +50,16 @@ func (r Response) JSON(t testing.TB, v any) {
 	}
 }
 
+// DecodeOK fails the test unless the status is 200, naming what was
+// asked, then decodes the body into v.
+func (r Response) DecodeOK(t testing.TB, what string, v any) {
+	t.Helper()
+	if r.Status != http.StatusOK {
+		t.Fatalf("%s: %d %s", what, r.Status, r.Body)
+	}
+	r.JSON(t, v)
+}
+
 // ErrorCode returns the API error's code, failing when the body has not
 // linkbff's {"error":{"code","message"}} shape.
 func (r Response) ErrorCode(t testing.TB) string {
