@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,31 @@ type prodEnv struct {
 	idp   *testkit.IdentityProvider
 	emu   *emulator.Emulator
 	calls *callCounter
+	// breaks, when set, answers matching Junction calls itself.
+	breaks atomic.Pointer[junctionBreak]
+}
+
+// junctionBreak makes Junction answer status (with Retry-After, when set)
+// to every call whose "METHOD /path" starts with one of prefixes.
+type junctionBreak struct {
+	prefixes   []string
+	status     int
+	retryAfter string
+}
+
+func (b *junctionBreak) answer(w http.ResponseWriter, r *http.Request) bool {
+	for _, p := range b.prefixes {
+		if strings.HasPrefix(r.Method+" "+r.URL.Path, p) {
+			if b.retryAfter != "" {
+				w.Header().Set("Retry-After", b.retryAfter)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(b.status)
+			_, _ = w.Write([]byte(`{"detail":"broken on purpose by the test"}`))
+			return true
+		}
+	}
+	return false
 }
 
 // callCounter counts requests to the emulator by path.
@@ -50,10 +76,14 @@ func productionServer(t *testing.T, extra map[string]string) *prodEnv {
 		t.Fatal(err)
 	}
 	calls := &callCounter{byPath: map[string]int{}}
+	p := &prodEnv{idp: idp, emu: emu, calls: calls}
 	emuSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls.mu.Lock()
 		calls.byPath[r.Method+" "+r.URL.Path]++
 		calls.mu.Unlock()
+		if b := p.breaks.Load(); b != nil && b.answer(w, r) {
+			return
+		}
 		emu.Handler().ServeHTTP(w, r)
 	})
 	emuSrv.Start()
@@ -69,7 +99,8 @@ func productionServer(t *testing.T, extra map[string]string) *prodEnv {
 	}
 	maps.Copy(env, idp.Env())
 	maps.Copy(env, extra)
-	return &prodEnv{Server: testkit.Start(t, run, env), idp: idp, emu: emu, calls: calls}
+	p.Server = testkit.Start(t, run, env)
+	return p
 }
 
 func TestJWTFailuresAreRejected(t *testing.T) {
