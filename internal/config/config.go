@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -33,6 +35,9 @@ type Config struct {
 	Junction Junction
 	// Auth verifies the app's JWTs; unused when Dev.SignIn is set.
 	Auth auth.Config
+
+	// ClientUserNamespace scopes the client_user_ids of new Junction users.
+	ClientUserNamespace uuid.UUID
 
 	CORSAllowedOrigins []string
 	ReturnURLs         *linking.ReturnPolicy
@@ -120,6 +125,14 @@ var settings = []setting{
 			c.Junction.WebhookSecret = v
 			if v != "" && !strings.HasPrefix(v, "whsec_") {
 				return errors.New("must start with whsec_ (copy it from Junction's webhook settings)")
+			}
+			return nil
+		}},
+	{name: "JUNCTION_CLIENT_USER_ID_NAMESPACE", def: linking.LegacyClientUserNamespace.String(),
+		help: "UUID scoping the client_user_id of each new Junction user: UUIDv5(namespace, AUTH_ISSUER + \"\\n\" + user id); give each deployment sharing a Junction team its own",
+		parse: func(c *Config, v string) (err error) {
+			if c.ClientUserNamespace, err = uuid.Parse(v); err != nil {
+				return fmt.Errorf("%q is not a UUID", v)
 			}
 			return nil
 		}},
