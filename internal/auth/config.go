@@ -41,9 +41,6 @@ type Config struct {
 }
 
 const (
-	modeJWKS  = "jwks"
-	modeHS256 = "hs256"
-
 	minHS256SecretBytes            = 32
 	defaultLeeway                  = 30 * time.Second
 	maxLeeway                      = 60 * time.Second

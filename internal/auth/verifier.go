@@ -29,7 +29,6 @@ var (
 // Verifier checks bearer JWTs against the app's identity provider (JWKS
 // mode) or a shared secret (HS256 mode). It is safe for concurrent use.
 type Verifier struct {
-	mode      string
 	userClaim string
 	parser    *jwt.Parser
 	keyfunc   func(ctx context.Context) jwt.Keyfunc
@@ -61,7 +60,6 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 
 	if cfg.HS256Secret != "" {
-		v.mode = modeHS256
 		secret := []byte(cfg.HS256Secret)
 		v.keyfunc = func(context.Context) jwt.Keyfunc {
 			return func(token *jwt.Token) (any, error) {
@@ -74,7 +72,6 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		return v, nil
 	}
 
-	v.mode = modeJWKS
 	v.keys = newRemoteKeySet(ctx, cfg)
 	lookup, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: v.keys})
 	if err != nil {
@@ -114,8 +111,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if !ok || userID == "" {
 		return Principal{}, rejected(fmt.Errorf("claim %q is missing, empty or not a string", v.userClaim))
 	}
-	issuer, _ := claims.GetIssuer()
-	return Principal{UserID: userID, Issuer: issuer}, nil
+	return Principal{UserID: userID}, nil
 }
 
 func rejected(reason error) *apperr.Error {
@@ -134,6 +130,3 @@ func (v *Verifier) Ready(ctx context.Context) error {
 	}
 	return apperr.Wrap(apperr.Unavailable, lastErr, "JWKS has no usable keys yet")
 }
-
-// Mode is "jwks" or "hs256", for the startup log.
-func (v *Verifier) Mode() string { return v.mode }
