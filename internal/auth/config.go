@@ -31,7 +31,9 @@ type Config struct {
 	UserClaim string
 	// Leeway tolerates clock skew on exp, nbf and iat; zero means 30s, max 60s.
 	Leeway time.Duration
-	// HTTPClient fetches the JWKS; default has a 10s timeout.
+	// HTTPClient fetches the JWKS; default has a 10s timeout. Its timeout
+	// (10s if unset) also bounds how long a token with an unknown kid may
+	// wait for a refresh, within the request's own deadline.
 	HTTPClient *http.Client
 	// JWKSRefreshInterval is how often the JWKS is refetched; default 1h, min 1m.
 	JWKSRefreshInterval time.Duration

@@ -32,7 +32,7 @@ type Verifier struct {
 	userClaim string
 	parser    *jwt.Parser
 	keyfunc   func(ctx context.Context) jwt.Keyfunc
-	keys      *remoteKeySet // nil in HS256 mode
+	jwks      *jwksKeys // nil in HS256 mode
 }
 
 // NewVerifier validates cfg and builds a Verifier. In JWKS mode it fetches
@@ -44,6 +44,12 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newVerifier(ctx, cfg)
+}
+
+// newVerifier builds a Verifier from a cfg that withDefaults returned; tests
+// call it to shorten intervals below what Config allows.
+func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
 	parserOptions := []jwt.ParserOption{
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithIssuer(cfg.Issuer),
@@ -54,7 +60,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Audience != "" {
 		parserOptions = append(parserOptions, jwt.WithAudience(cfg.Audience))
 	}
-	v := &Verifier{
+	v = &Verifier{
 		userClaim: cfg.UserClaim,
 		parser:    jwt.NewParser(parserOptions...),
 	}
@@ -72,8 +78,11 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		return v, nil
 	}
 
-	v.keys = newRemoteKeySet(ctx, cfg)
-	lookup, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: v.keys})
+	v.jwks, err = newJWKSKeys(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	lookup, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: v.jwks.client})
 	if err != nil {
 		return nil, fmt.Errorf("auth: build JWKS key lookup: %w", err)
 	}
@@ -88,8 +97,6 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 			return lookupCtx(token)
 		}
 	}
-	_, initialErr := v.keys.refresh(ctx, false)
-	go v.keys.keepFresh(cfg.JWKSRefreshInterval, initialErr != nil)
 	return v, nil
 }
 
@@ -120,13 +127,12 @@ func rejected(reason error) *apperr.Error {
 
 // Ready reports whether tokens can be verified: always in HS256 mode, in JWKS
 // mode once at least one key has been loaded.
-func (v *Verifier) Ready(ctx context.Context) error {
-	if v.keys == nil {
+func (v *Verifier) Ready(context.Context) error {
+	if v.jwks == nil {
 		return nil
 	}
-	loaded, lastErr := v.keys.hasKeys(ctx)
-	if loaded {
-		return nil
+	if err := v.jwks.ready(); err != nil {
+		return apperr.Wrap(apperr.Unavailable, err, "JWKS has no usable keys yet")
 	}
-	return apperr.Wrap(apperr.Unavailable, lastErr, "JWKS has no usable keys yet")
+	return nil
 }
