@@ -63,8 +63,15 @@ var (
 	defaultHMACAlgorithms = []string{"HS256"}
 )
 
-// withDefaults validates cfg and returns it with defaults filled in. Error
-// messages name the setting at fault, never its secret value or the URL.
+// Validate reports the first problem with c; NewVerifier refuses the same.
+// Messages name the setting at fault in plain words, never a secret value or
+// the JWKS URL.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
+// withDefaults validates cfg and returns it with defaults filled in.
 func (cfg Config) withDefaults() (Config, error) {
 	hasJWKS, hasSecret := cfg.JWKSURL != "", cfg.HS256Secret != ""
 	switch {

@@ -35,12 +35,15 @@ func TestNewVerifierConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := NewVerifier(t.Context(), tc.cfg)
+			err := tc.cfg.Validate()
 			if err == nil {
-				t.Fatalf("NewVerifier = %p, want error containing %q", v, tc.wantErr)
+				t.Fatalf("Validate = nil, want error containing %q", tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error = %q, want it to contain %q", err, tc.wantErr)
+			}
+			if v, newErr := NewVerifier(t.Context(), tc.cfg); newErr == nil || newErr.Error() != err.Error() {
+				t.Fatalf("NewVerifier = %p, %v; want Validate's error %q", v, newErr, err)
 			}
 			for _, secret := range []string{testSecret, "hunter2", strings.Repeat("s", 31)} {
 				if strings.Contains(err.Error(), secret) {
@@ -64,6 +67,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
 			got, err := tc.cfg.withDefaults()
 			if err != nil {
 				t.Fatalf("withDefaults: %v", err)
