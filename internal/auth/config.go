@@ -27,7 +27,9 @@ type Config struct {
 	// EdDSA in JWKS mode, HS256 in HS256 mode. "none" is never allowed, and HS*
 	// is refused in JWKS mode (algorithm confusion).
 	Algorithms []string
-	// UserClaim names the claim holding the app user id; default "sub".
+	// UserClaim names the claim holding the app user id; default "sub". Its
+	// value must be a string of 1 to 255 bytes of valid UTF-8, not blank and
+	// without control characters.
 	UserClaim string
 	// Leeway tolerates clock skew on exp, nbf and iat; zero means 30s, max 60s.
 	Leeway time.Duration

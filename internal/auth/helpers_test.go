@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -112,6 +113,20 @@ func signHS(t testing.TB, method jwt.SigningMethod, secret []byte, kid string, c
 		t.Fatal(err)
 	}
 	return signed
+}
+
+// signPayload signs payload verbatim with HS256 and testSecret, so a test
+// can send claims that jwt.MapClaims could not encode (invalid UTF-8, any
+// JSON at all).
+func signPayload(t testing.TB, payload []byte) string {
+	t.Helper()
+	encoding := base64.RawURLEncoding
+	signingString := encoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + encoding.EncodeToString(payload)
+	signature, err := jwt.SigningMethodHS256.Sign(signingString, []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signingString + "." + encoding.EncodeToString(signature)
 }
 
 func unsignedToken(t testing.TB, kid string, claims jwt.MapClaims) string {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -19,11 +22,16 @@ const maxTokenBytes = 8 << 10
 // token; the reason goes to the wrapped error, for logs.
 const invalidTokenMessage = "invalid or expired token"
 
+// maxUserIDBytes bounds the user id that is stored, sent to Junction and
+// turned into Junction's client_user_id.
+const maxUserIDBytes = 255
+
 var (
-	errEmptyToken     = errors.New("empty token")
-	errTokenTooLong   = fmt.Errorf("token longer than %d bytes", maxTokenBytes)
-	errHMACInJWKSMode = errors.New("HMAC-signed token refused in JWKS mode")
-	errNotHMAC        = errors.New("token is not HMAC-signed")
+	errUnusableUserClaim = errors.New("unusable user claim")
+	errEmptyToken        = errors.New("empty token")
+	errTokenTooLong      = fmt.Errorf("token longer than %d bytes", maxTokenBytes)
+	errHMACInJWKSMode    = errors.New("HMAC-signed token refused in JWKS mode")
+	errNotHMAC           = errors.New("token is not HMAC-signed")
 )
 
 // Verifier checks bearer JWTs against the app's identity provider (JWKS
@@ -114,11 +122,37 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx)); err != nil {
 		return Principal{}, rejected(err)
 	}
-	userID, ok := claims[v.userClaim].(string)
-	if !ok || userID == "" {
-		return Principal{}, rejected(fmt.Errorf("claim %q is missing, empty or not a string", v.userClaim))
+	userID, err := v.userID(claims)
+	if err != nil {
+		return Principal{}, rejected(err)
 	}
 	return Principal{UserID: userID}, nil
+}
+
+// userID returns the user claim if it can serve as an id: it is stored (a
+// NUL or an invalid byte fails in PostgreSQL), logged and sent to Junction.
+// The reason for a refusal never quotes the value.
+func (v *Verifier) userID(claims jwt.MapClaims) (string, error) {
+	id, ok := claims[v.userClaim].(string)
+	if !ok {
+		return "", fmt.Errorf("%w: %q is missing or not a string", errUnusableUserClaim, v.userClaim)
+	}
+	var problem string
+	switch {
+	case len(id) > maxUserIDBytes:
+		problem = fmt.Sprintf("is longer than %d bytes", maxUserIDBytes)
+	case strings.TrimSpace(id) == "":
+		problem = "is empty or blank"
+	// encoding/json turns invalid UTF-8 and lone surrogates into U+FFFD, so
+	// that rune is how a claim that was not valid UTF-8 shows after decoding.
+	case !utf8.ValidString(id) || strings.ContainsRune(id, utf8.RuneError):
+		problem = "is not valid UTF-8"
+	case strings.ContainsFunc(id, unicode.IsControl):
+		problem = "contains control characters"
+	default:
+		return id, nil
+	}
+	return "", fmt.Errorf("%w: %q %s", errUnusableUserClaim, v.userClaim, problem)
 }
 
 func rejected(reason error) *apperr.Error {

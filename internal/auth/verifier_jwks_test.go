@@ -155,6 +155,8 @@ func TestVerifyCustomUserClaim(t *testing.T) {
 		{name: "custom claim missing though sub set", claims: map[string]any{}},
 		{name: "custom claim empty", claims: map[string]any{claim: ""}},
 		{name: "custom claim not a string", claims: map[string]any{claim: map[string]any{"id": "x"}}},
+		{name: "custom claim blank", claims: map[string]any{claim: " \t "}},
+		{name: "custom claim with NUL", claims: map[string]any{claim: "app-user-7\x00"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
