@@ -33,6 +33,12 @@ type Config struct {
 	UserClaim string
 	// Leeway tolerates clock skew on exp, nbf and iat; zero means 30s, max 60s.
 	Leeway time.Duration
+	// MaxTokenAge caps a token's lifetime, exp minus iat, so a stolen token
+	// or one minted for years cannot be replayed for long. While it applies,
+	// a token without iat is refused: its lifetime cannot be told. Zero means
+	// 24h; NoMaxTokenAge (any negative value) turns the cap off, and then iat
+	// is optional.
+	MaxTokenAge time.Duration
 	// HTTPClient fetches the JWKS; default has a 10s timeout. Its timeout
 	// (10s if unset) also bounds how long a token with an unknown kid may
 	// wait for a refresh, within the request's own deadline.
@@ -44,7 +50,11 @@ type Config struct {
 	JWKSUnknownKIDRateLimit time.Duration
 }
 
+// NoMaxTokenAge, as Config.MaxTokenAge, accepts tokens of any lifetime.
+const NoMaxTokenAge time.Duration = -1
+
 const (
+	defaultMaxTokenAge             = 24 * time.Hour
 	minHS256SecretBytes            = 32
 	defaultLeeway                  = 30 * time.Second
 	maxLeeway                      = 60 * time.Second
@@ -110,6 +120,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Leeway = defaultLeeway
 	case cfg.Leeway > maxLeeway:
 		return cfg, fmt.Errorf("auth config: leeway %s exceeds the maximum of %s", cfg.Leeway, maxLeeway)
+	}
+	switch {
+	case cfg.MaxTokenAge == 0:
+		cfg.MaxTokenAge = defaultMaxTokenAge
+	case cfg.MaxTokenAge < 0:
+		cfg.MaxTokenAge = NoMaxTokenAge
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: defaultJWKSFetchTimeout}

@@ -77,13 +77,28 @@ func TestConfigDefaults(t *testing.T) {
 			if algs := strings.Join(got.Algorithms, ","); algs != tc.wantAlgorithms {
 				t.Errorf("Algorithms = %s, want %s", algs, tc.wantAlgorithms)
 			}
-			if got.UserClaim != "sub" || got.Leeway != 30*time.Second || got.JWKSRefreshInterval != time.Hour || got.JWKSUnknownKIDRateLimit != 30*time.Second {
-				t.Errorf("defaults = claim %q leeway %s refresh %s unknown-kid %s", got.UserClaim, got.Leeway, got.JWKSRefreshInterval, got.JWKSUnknownKIDRateLimit)
+			if got.UserClaim != "sub" || got.Leeway != 30*time.Second || got.MaxTokenAge != 24*time.Hour || got.JWKSRefreshInterval != time.Hour || got.JWKSUnknownKIDRateLimit != 30*time.Second {
+				t.Errorf("defaults = claim %q leeway %s max age %s refresh %s unknown-kid %s", got.UserClaim, got.Leeway, got.MaxTokenAge, got.JWKSRefreshInterval, got.JWKSUnknownKIDRateLimit)
 			}
 			if got.HTTPClient == nil || got.HTTPClient.Timeout != 10*time.Second {
 				t.Errorf("HTTPClient = %+v, want one with a 10s timeout", got.HTTPClient)
 			}
 		})
+	}
+}
+
+func TestConfigMaxTokenAge(t *testing.T) {
+	for _, tc := range []struct{ in, want time.Duration }{
+		{0, 24 * time.Hour},
+		{time.Hour, time.Hour},
+		{30 * 24 * time.Hour, 30 * 24 * time.Hour},
+		{NoMaxTokenAge, NoMaxTokenAge},
+		{-time.Hour, NoMaxTokenAge},
+	} {
+		got, err := Config{HS256Secret: testSecret, Issuer: testIssuer, MaxTokenAge: tc.in}.withDefaults()
+		if err != nil || got.MaxTokenAge != tc.want {
+			t.Errorf("MaxTokenAge %s: got %s, %v; want %s", tc.in, got.MaxTokenAge, err, tc.want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,6 +29,7 @@ const maxUserIDBytes = 255
 
 var (
 	errUnusableUserClaim = errors.New("unusable user claim")
+	errTokenLivesTooLong = errors.New("token lifetime (exp - iat) exceeds the maximum")
 	errEmptyToken        = errors.New("empty token")
 	errTokenTooLong      = fmt.Errorf("token longer than %d bytes", maxTokenBytes)
 	errHMACInJWKSMode    = errors.New("HMAC-signed token refused in JWKS mode")
@@ -37,10 +39,11 @@ var (
 // Verifier checks bearer JWTs against the app's identity provider (JWKS
 // mode) or a shared secret (HS256 mode). It is safe for concurrent use.
 type Verifier struct {
-	userClaim string
-	parser    *jwt.Parser
-	keyfunc   func(ctx context.Context) jwt.Keyfunc
-	jwks      *jwksKeys // nil in HS256 mode
+	userClaim   string
+	maxTokenAge time.Duration // negative: no cap
+	parser      *jwt.Parser
+	keyfunc     func(ctx context.Context) jwt.Keyfunc
+	jwks        *jwksKeys // nil in HS256 mode
 }
 
 // NewVerifier validates cfg and builds a Verifier. In JWKS mode it fetches
@@ -69,8 +72,9 @@ func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
 		parserOptions = append(parserOptions, jwt.WithAudience(cfg.Audience))
 	}
 	v = &Verifier{
-		userClaim: cfg.UserClaim,
-		parser:    jwt.NewParser(parserOptions...),
+		userClaim:   cfg.UserClaim,
+		maxTokenAge: cfg.MaxTokenAge,
+		parser:      jwt.NewParser(parserOptions...),
 	}
 
 	if cfg.HS256Secret != "" {
@@ -122,11 +126,39 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx)); err != nil {
 		return Principal{}, rejected(err)
 	}
+	if err := v.checkLifetime(claims); err != nil {
+		return Principal{}, rejected(err)
+	}
 	userID, err := v.userID(claims)
 	if err != nil {
 		return Principal{}, rejected(err)
 	}
 	return Principal{UserID: userID}, nil
+}
+
+// checkLifetime refuses a token that lives longer than maxTokenAge, or
+// whose lifetime cannot be told because it has no iat. The parser has
+// already required exp and checked both claims' types.
+func (v *Verifier) checkLifetime(claims jwt.MapClaims) error {
+	if v.maxTokenAge < 0 {
+		return nil
+	}
+	issuedAt, err := claims.GetIssuedAt()
+	if err != nil {
+		return err
+	}
+	if issuedAt == nil {
+		return fmt.Errorf("%w: iat, needed to bound the token's lifetime", jwt.ErrTokenRequiredClaimMissing)
+	}
+	expiresAt, err := claims.GetExpirationTime()
+	if err != nil || expiresAt == nil {
+		return fmt.Errorf("%w: exp", jwt.ErrTokenRequiredClaimMissing)
+	}
+	// Sub saturates, so an exp centuries ahead still compares as too long.
+	if lifetime := expiresAt.Sub(issuedAt.Time); lifetime > v.maxTokenAge {
+		return fmt.Errorf("%w: %s > %s", errTokenLivesTooLong, lifetime, v.maxTokenAge)
+	}
+	return nil
 }
 
 // userID returns the user claim if it can serve as an id: it is stored (a

@@ -81,3 +81,50 @@ func TestVerifyRefusesUserIDsThatAreNotUTF8(t *testing.T) {
 		})
 	}
 }
+
+func TestVerifyMaxTokenAge(t *testing.T) {
+	now := time.Now()
+	at := func(d time.Duration) int64 { return now.Add(d).Unix() }
+	const year2286 = 9999999999 // 2286-11-20
+	tests := []struct {
+		name       string
+		maxAge     time.Duration // 0: the 24h default
+		claims     map[string]any
+		accept     bool
+		wantReason error
+	}{
+		{name: "5 minutes", claims: map[string]any{}, accept: true},
+		{name: "exactly 24h", claims: map[string]any{"iat": at(-time.Hour), "exp": at(23 * time.Hour)}, accept: true},
+		{name: "24h and a second", claims: map[string]any{"iat": at(-time.Hour), "exp": at(23*time.Hour + time.Second)}, wantReason: errTokenLivesTooLong},
+		{name: "issued two days ago, valid another hour", claims: map[string]any{"iat": at(-48 * time.Hour), "exp": at(time.Hour)}, wantReason: errTokenLivesTooLong},
+		{name: "expires in 2286", claims: map[string]any{"exp": year2286}, wantReason: errTokenLivesTooLong},
+		{name: "expires in the year 285 billion", claims: map[string]any{"exp": int64(9e18)}, wantReason: errTokenLivesTooLong},
+		{name: "expires at the end of float64", claims: map[string]any{"exp": 1.7e308}},
+		{name: "no iat", claims: map[string]any{"iat": nil}, wantReason: jwt.ErrTokenRequiredClaimMissing},
+		{name: "iat not a number", claims: map[string]any{"iat": "yesterday"}, wantReason: jwt.ErrTokenInvalidClaims},
+		{name: "1h cap, 2h token", maxAge: time.Hour, claims: map[string]any{"exp": at(2 * time.Hour)}, wantReason: errTokenLivesTooLong},
+		{name: "1h cap, 30m token", maxAge: time.Hour, claims: map[string]any{"exp": at(30 * time.Minute)}, accept: true},
+		{name: "no cap, expires in 2286", maxAge: NoMaxTokenAge, claims: map[string]any{"exp": year2286}, accept: true},
+		{name: "no cap, no iat", maxAge: -time.Hour, claims: map[string]any{"iat": nil}, accept: true},
+		{name: "no cap, still expired", maxAge: NoMaxTokenAge, claims: map[string]any{"exp": at(-time.Hour)}, wantReason: jwt.ErrTokenExpired},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := hs256Config()
+			cfg.MaxTokenAge = tc.maxAge
+			verifier := mustVerifier(t, cfg)
+			token := signHS(t, jwt.SigningMethodHS256, []byte(testSecret), "", claimsWith(tc.claims))
+			_, err := verifier.Verify(t.Context(), token)
+			if tc.accept {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				return
+			}
+			appErr := assertRejected(t, err, token)
+			if tc.wantReason != nil && !errors.Is(appErr, tc.wantReason) {
+				t.Errorf("reason = %v, want %v", appErr.Err, tc.wantReason)
+			}
+		})
+	}
+}
