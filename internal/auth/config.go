@@ -21,7 +21,9 @@ type Config struct {
 	HS256Secret string
 	// Issuer is required; a token's iss must equal it.
 	Issuer string
-	// Audience, when set, must be among a token's aud values.
+	// Audience, when set, must be among a token's aud values, so tokens minted
+	// for another API are refused. Empty skips the check; whether that is
+	// allowed is the deployment config's decision, not this package's.
 	Audience string
 	// Algorithms is the allowlist of token algs. Default: RS256, ES256 and
 	// EdDSA in JWKS mode, HS256 in HS256 mode. "none" is never allowed, and HS*

@@ -66,6 +66,7 @@ func TestVerifyJWKSMode(t *testing.T) {
 		{name: "wrong issuer", token: rsaSigner.sign(t, claimsWith(map[string]any{"iss": "https://evil.example.com/"})), wantReason: jwt.ErrTokenInvalidIssuer},
 		{name: "issuer missing", token: rsaSigner.sign(t, claimsWith(map[string]any{"iss": nil})), wantReason: jwt.ErrTokenRequiredClaimMissing},
 		{name: "wrong audience", token: rsaSigner.sign(t, claimsWith(map[string]any{"aud": "https://other.example.com"})), wantReason: jwt.ErrTokenInvalidAudience},
+		{name: "audiences without ours", token: rsaSigner.sign(t, claimsWith(map[string]any{"aud": []string{"https://other.example.com", strings.ToUpper(testAudience)}})), wantReason: jwt.ErrTokenInvalidAudience},
 		{name: "audience missing", token: rsaSigner.sign(t, claimsWith(map[string]any{"aud": nil})), wantReason: jwt.ErrTokenRequiredClaimMissing},
 		{name: "sub empty", token: rsaSigner.sign(t, claimsWith(map[string]any{"sub": ""}))},
 		{name: "sub missing", token: rsaSigner.sign(t, claimsWith(map[string]any{"sub": nil}))},
