@@ -99,7 +99,7 @@ func TestVerifyJWKSMode(t *testing.T) {
 
 // tamperPayload swaps the payload for one naming another user, keeping the
 // original header and signature.
-func tamperPayload(t *testing.T, token string) string {
+func tamperPayload(t testing.TB, token string) string {
 	t.Helper()
 	parts := strings.Split(token, ".")
 	forged := testSigner{method: jwt.SigningMethodHS256, private: []byte(testSecret)}.sign(t, claimsWith(map[string]any{"sub": "admin"}))
