@@ -42,8 +42,8 @@ func TestDevIssuerRoundTrip(t *testing.T) {
 	if !exp.Time.Equal(expiresAt) {
 		t.Errorf("exp claim %v != returned expiresAt %v", exp.Time, expiresAt)
 	}
-	if aud, _ := claims.GetAudience(); len(aud) != 1 || aud[0] != DevAudience {
-		t.Errorf("aud = %v, want [%s]", aud, DevAudience)
+	if aud, _ := claims.GetAudience(); len(aud) != 1 || aud[0] != devAudience {
+		t.Errorf("aud = %v, want [%s]", aud, devAudience)
 	}
 }
 
