@@ -210,6 +210,19 @@ var settings = []setting{
 			c.Auth.Leeway = d
 			return nil
 		}},
+	{name: "AUTH_MAX_TOKEN_AGE", def: "24h", help: "longest lifetime (exp - iat) of a token linkbff accepts; off accepts any (iat then optional)",
+		parse: func(c *Config, v string) error {
+			if v == "off" {
+				c.Auth.MaxTokenAge = auth.NoMaxTokenAge
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration such as 24h (or off)", v)
+			}
+			c.Auth.MaxTokenAge = d
+			return nil
+		}},
 	{name: "CORS_ALLOWED_ORIGINS", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
 		parse: func(c *Config, v string) error {
 			c.CORSAllowedOrigins = splitList(v)
@@ -342,6 +355,7 @@ func (c *Config) check() []string {
 var authSettings = map[string]string{
 	"JWKSURL": "AUTH_JWKS_URL", "HS256Secret": "AUTH_HS256_SECRET", "Issuer": "AUTH_ISSUER",
 	"Audience": "AUTH_AUDIENCE", "Algorithms": "AUTH_ALGORITHMS", "UserClaim": "AUTH_USER_CLAIM", "Leeway": "AUTH_LEEWAY",
+	"MaxTokenAge": "AUTH_MAX_TOKEN_AGE",
 }
 
 // PublicURLFor is PUBLIC_URL, or in dev mode the address linkbff listens
