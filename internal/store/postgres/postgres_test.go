@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,70 +94,20 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *store.Store { return open(t, freshSchema(t)) })
 }
 
-// Replicas starting at once on a fresh database: every Open succeeds, each
-// migration is applied once, and the stores agree under contention.
+// Replicas starting at once on a fresh database.
 func TestConcurrentReplicas(t *testing.T) {
 	url := freshSchema(t)
-	const replicas = 5
-	stores := make([]*store.Store, replicas)
-	errs := make([]error, replicas)
-	var wg sync.WaitGroup
-	for i := range replicas {
-		wg.Go(func() { stores[i], errs[i] = postgres.Open(t.Context(), url) })
-	}
-	wg.Wait()
-	for i, err := range errs {
+	storetest.RunReplicas(t, 5, func() (*store.Store, error) { return postgres.Open(t.Context(), url) }, func(t *testing.T) (rows, distinct int) {
+		conn, err := pgx.Connect(t.Context(), url)
 		if err != nil {
-			t.Fatalf("Open %d: %v", i, err)
+			t.Fatalf("connect: %v", err)
 		}
-		t.Cleanup(func() { stores[i].Close() })
-	}
-
-	conn, err := pgx.Connect(t.Context(), url)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close(context.Background())
-	var rows, distinct int
-	if err := conn.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
-		t.Fatalf("read schema_migrations: %v", err)
-	}
-	if rows == 0 || rows != distinct {
-		t.Errorf("schema_migrations: %d rows for %d versions, want one row per version", rows, distinct)
-	}
-
-	const callers = 50
-	mappings := make([]linking.UserMapping, callers)
-	saveErrs := make([]error, callers)
-	var applied atomic.Int32
-	applyErrs := make([]error, callers)
-	for i := range callers {
-		wg.Go(func() {
-			s := stores[i%replicas]
-			mappings[i], saveErrs[i] = s.SaveUserMapping(t.Context(), linking.UserMapping{
-				AppUserID: "app", JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
-			})
-			ok, err := s.ApplyConnectionEvent(t.Context(), "evt", linking.ReportedConnection{
-				JunctionUserID: "jn", Provider: "oura", Status: "connected", UpdatedAt: time.Now(),
-			})
-			applyErrs[i] = err
-			if ok {
-				applied.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	for i := range callers {
-		if saveErrs[i] != nil || applyErrs[i] != nil {
-			t.Fatalf("caller %d: save: %v, apply: %v", i, saveErrs[i], applyErrs[i])
+		defer conn.Close(context.Background())
+		if err := conn.QueryRow(t.Context(), `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+			t.Fatalf("read schema_migrations: %v", err)
 		}
-		if mappings[i].JunctionUserID != mappings[0].JunctionUserID {
-			t.Errorf("caller %d got %q, caller 0 got %q", i, mappings[i].JunctionUserID, mappings[0].JunctionUserID)
-		}
-	}
-	if got := applied.Load(); got != 1 {
-		t.Errorf("callers that applied the event: %d, want 1", got)
-	}
+		return rows, distinct
+	})
 }
 
 func TestInvalidURLHidesIt(t *testing.T) {
