@@ -111,7 +111,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		Emulator:           upstream.emulator,
 		Demo:               demo,
 		ReadyChecks:        readyChecks,
-		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		CORSAllowedOrigins: cfg.CORSOriginsFor(publicURL),
 		UserLimiter:        limits.user,
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -197,11 +198,13 @@ var settings = []setting{
 			c.Auth.Leeway = d
 			return nil
 		}},
-	{name: "CORS_ALLOWED_ORIGINS", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
+	{name: "CORS_ALLOWED_ORIGINS", note: "none; in dev mode linkbff's own origin and http://localhost:5173, http://127.0.0.1:5173", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
 		parse: func(c *Config, v string) error {
 			c.CORSAllowedOrigins = splitList(v)
 			for _, o := range c.CORSAllowedOrigins {
-				if o == "*" {
+				if strings.Contains(o, "*") {
+					// go-chi/cors reads * as "any origin" and *.example.com
+					// as a wildcard; only exact origins are meant.
 					return errors.New("must list exact origins, not *")
 				}
 				if err := checkOrigin(o); err != nil {
@@ -342,6 +345,27 @@ func (c Config) PublicURLFor(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// devCORSOrigins are the loopback dev servers (Vite's default port) that
+// may call /v1 in dev mode, so an app under development works out of the box.
+var devCORSOrigins = []string{"http://localhost:5173", "http://127.0.0.1:5173"}
+
+// CORSOriginsFor is the effective CORS allowlist: CORS_ALLOWED_ORIGINS when
+// set; else in dev mode linkbff's own origin (of publicURL) and the loopback
+// dev servers; else none: no browser on another origin may call /v1.
+func (c Config) CORSOriginsFor(publicURL string) []string {
+	if len(c.CORSAllowedOrigins) > 0 || !c.Dev.Enabled {
+		return c.CORSAllowedOrigins
+	}
+	origins := slices.Clone(devCORSOrigins)
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		own := u.Scheme + "://" + u.Host
+		if !slices.Contains(origins, own) {
+			origins = append([]string{own}, origins...)
+		}
+	}
+	return origins
 }
 
 // PrintUsage writes the variable table for `server -h`.

@@ -169,3 +169,48 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// An unset CORS_ALLOWED_ORIGINS allows no origin in production; dev mode
+// allows linkbff's own origin and the loopback dev servers, nothing more.
+func TestCORSOriginsFor(t *testing.T) {
+	prod := map[string]string{
+		"JUNCTION_API_KEY": "sk_us_x", "PUBLIC_URL": "https://bff.example.com",
+		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "linkbff",
+	}
+	c, err := Load(env(prod))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.CORSOriginsFor("https://bff.example.com"); len(got) != 0 {
+		t.Errorf("production without CORS_ALLOWED_ORIGINS allows %q", got)
+	}
+	dev, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://127.0.0.1:8080", "http://localhost:5173", "http://127.0.0.1:5173"}
+	if got := dev.CORSOriginsFor("http://127.0.0.1:8080"); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dev mode allows %q, want %q", got, want)
+	}
+	if got := dev.CORSOriginsFor("http://localhost:5173"); len(got) != 2 {
+		t.Errorf("dev mode on the dev server's own origin lists it twice: %q", got)
+	}
+	for _, m := range []map[string]string{prod, nil} {
+		set := map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"}
+		for k, v := range m {
+			set[k] = v
+		}
+		c, err := Load(env(set))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.CORSOriginsFor("http://127.0.0.1:8080"); len(got) != 1 || got[0] != "https://app.example.com" {
+			t.Errorf("CORS_ALLOWED_ORIGINS set (dev=%v): allows %q", c.Dev.Enabled, got)
+		}
+	}
+	for _, wildcard := range []string{"https://*.example.com", "*"} {
+		if _, err := Load(env(map[string]string{"CORS_ALLOWED_ORIGINS": wildcard})); err == nil || !strings.Contains(err.Error(), "exact origins") {
+			t.Errorf("CORS_ALLOWED_ORIGINS=%s: %v", wildcard, err)
+		}
+	}
+}

@@ -125,11 +125,19 @@ func contentSecurityPolicy(policy string) func(http.Handler) http.Handler {
 	}
 }
 
-// corsFor allows exact origins only. Bearer tokens travel in a header, so
-// credentials (cookies) are never allowed.
+// corsFor allows exact origins only; no origins means no cross-origin
+// caller at all. Bearer tokens travel in a header, so credentials (cookies)
+// are never allowed.
 func corsFor(origins []string) func(http.Handler) http.Handler {
+	var refuseAll func(*http.Request, string) bool
+	if len(origins) == 0 {
+		// go-chi/cors reads an empty list as "any origin"; a func that
+		// refuses everything is how it says "none".
+		refuseAll = func(*http.Request, string) bool { return false }
+	}
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
+		AllowOriginFunc:  refuseAll,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
 		ExposedHeaders:   []string{"X-Request-Id", "Retry-After"},
