@@ -292,3 +292,36 @@ func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 		t.Fatalf("3rd callback from one IP at 2/min: %d", last.Status)
 	}
 }
+
+// Every /v1 route that calls Junction on each request spends the caller's
+// budget, the DELETEs included; the cached lists do not.
+func TestPerUserLimitCoversEveryRouteThatCallsJunction(t *testing.T) {
+	s := testkit.Start(t, run, map[string]string{"RATE_LIMIT_USER": "2/min"})
+	limited := []struct{ method, path string }{
+		{http.MethodPost, "/v1/link/token"},
+		{http.MethodGet, "/v1/link/oauth/oura"},
+		{http.MethodPost, "/v1/mobile/sign-in-token"},
+		{http.MethodDelete, "/v1/connections/oura"},
+		{http.MethodDelete, "/v1/me"},
+	}
+	for _, route := range limited {
+		token := s.DevToken("budget-" + strings.NewReplacer("/", "-").Replace(route.path) + route.method)
+		for range 2 {
+			if r := s.Request(route.method, route.path, token, nil); r.Status >= 500 || r.Status == http.StatusTooManyRequests {
+				t.Fatalf("%s %s within budget: %d %s", route.method, route.path, r.Status, r.Body)
+			}
+		}
+		r := s.Request(route.method, route.path, token, nil)
+		if r.Status != http.StatusTooManyRequests || r.ErrorCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s over budget: %d %s, want 429 with Retry-After", route.method, route.path, r.Status, r.Body)
+		}
+	}
+	token := s.DevToken("poller")
+	for range 10 {
+		for _, path := range []string{"/v1/connections", "/v1/providers"} {
+			if r := s.Request(http.MethodGet, path, token, nil); r.Status != http.StatusOK {
+				t.Fatalf("polling %s: %d %s", path, r.Status, r.Body)
+			}
+		}
+	}
+}

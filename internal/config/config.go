@@ -239,9 +239,9 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{name: "RATE_LIMIT_USER", def: "20/min", help: "per-user limit on token, OAuth and sign-in token requests (off to disable)",
+	{name: "RATE_LIMIT_USER", def: "20/min", help: "per-user limit on the /v1 requests that call Junction: token, OAuth, sign-in token, disconnect, delete user (off to disable)",
 		parse: func(c *Config, v string) (err error) { c.RateLimitUser, err = ratelimit.ParseLimit(v); return err }},
-	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback and webhook routes (off to disable)",
+	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback route and on webhook deliveries that fail verification (off to disable)",
 		parse: func(c *Config, v string) (err error) { c.RateLimitIP, err = ratelimit.ParseLimit(v); return err }},
 	{name: "LOG_LEVEL", def: "info", help: "debug | info | warn | error",
 		parse: func(c *Config, v string) error {

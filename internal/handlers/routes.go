@@ -15,14 +15,18 @@ func addRoutes(r chi.Router, d Deps) {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(corsFor(d.CORSAllowedOrigins))
 		r.Use(requireUser(d.Log, d.Verifier))
+		// perUser guards Junction's quota on every route that calls Junction
+		// for each request. The two lists are served from caches that bound
+		// their Junction calls already (one per user every 3 s; one shared
+		// catalogue every 10 min), so an app may poll them freely.
 		perUser := limitBy(d.Log, budgetOf(d.Log, d.UserLimiter, userKey))
 		r.With(perUser).Method(http.MethodPost, "/link/token", handleLinkToken(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodGet, "/link/oauth/{provider}", handleOAuthLink(d.Log, d.Linking))
 		r.Method(http.MethodGet, "/connections", handleListConnections(d.Log, d.Linking))
-		r.Method(http.MethodDelete, "/connections/{provider}", handleDisconnect(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodDelete, "/connections/{provider}", handleDisconnect(d.Log, d.Linking))
 		r.Method(http.MethodGet, "/providers", handleListProviders(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodPost, "/mobile/sign-in-token", handleSignInToken(d.Log, d.Linking))
-		r.Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
 	})
 
 	// One per-IP budget per route, so a flood of forged callbacks cannot
