@@ -54,5 +54,5 @@ func addRoutes(r chi.Router, d Deps) {
 		r.With(contentSecurityPolicy(demoCSP)).Method(http.MethodGet, "/*", d.Demo)
 	}
 	r.NotFound(handleNotFound())
-	r.MethodNotAllowed(handleMethodNotAllowed())
+	r.MethodNotAllowed(handleMethodNotAllowed(r))
 }
