@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
+	"mime"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -79,4 +82,50 @@ func TestMethodNotAllowedListsAllowedMethods(t *testing.T) {
 			t.Errorf("PUT %s: %d Allow %q, want 405 Allow %q", path, w.Code, w.Header().Get("Allow"), want)
 		}
 	}
+}
+
+// Whatever an app sends, decode answers a 400 or 413, or accepts exactly one
+// JSON object (or nothing) with known fields, sent as application/json.
+func FuzzDecode(f *testing.F) {
+	for _, seed := range []struct{ contentType, body string }{
+		{"application/json", `{"provider":"oura","filter_on_providers":["oura"],"return_to":"https://app.example.com"}`},
+		{"application/json; charset=utf-8", `{}`}, {"", ``}, {"application/jsonx", `{}`}, {"text/plain", `{}`},
+		{"application/json", `{} ]`}, {"application/json", `{} {}`}, {"application/json", `[1]`}, {"application/json", `null`},
+		{"application/json", `"str"`}, {"application/json", `{"PROVIDER":"oura"}`}, {"application/json", `{"provider":"oura","provider":7}`},
+		{"application/json", "\ufeff{}"}, {"application/json", `{"provider":"\xff\xfe"}`}, {"application/json", strings.Repeat("[", 5000)},
+		{"application/json", `{"filter_on_providers":[` + strings.Repeat(`"a",`, 100) + `"a"]}`}, {"application/json; =", `{}`},
+	} {
+		f.Add(seed.contentType, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		_, err := decodeBody(contentType, string(body))
+		if err != nil {
+			if code := linking.ErrorCodeOf(err); code != linking.EInvalid && code != linking.ETooLarge {
+				t.Fatalf("decode(%q, %q) failed with %v, want a 400 or 413", contentType, body, err)
+			}
+			return
+		}
+		if contentType != "" {
+			if mediaType, _, err := mime.ParseMediaType(contentType); err != nil || mediaType != "application/json" {
+				t.Fatalf("accepted Content-Type %q", contentType)
+			}
+		}
+		trimmed := bytes.TrimSpace(body)
+		if len(trimmed) == 0 || string(trimmed) == "null" {
+			return
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(trimmed, &fields); err != nil {
+			t.Fatalf("accepted %q, which is not one JSON object: %v", body, err)
+		}
+		for name := range fields {
+			known := false
+			for _, f := range []string{"provider", "filter_on_providers", "return_to"} {
+				known = known || strings.EqualFold(name, f) // encoding/json matches names so
+			}
+			if !known {
+				t.Fatalf("accepted unknown field %q", name)
+			}
+		}
+	})
 }
