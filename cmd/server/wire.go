@@ -160,7 +160,7 @@ func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upst
 		}
 		u.emulator, u.close = withEmulatorKey(emu.Handler(), apiKey), emu.Close
 	}
-	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL})
+	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL, BaseBackoff: cfg.Junction.RetryBackoff})
 	if err != nil {
 		u.close()
 		return upstream{}, fmt.Errorf("junction client: %w", err)

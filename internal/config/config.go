@@ -73,6 +73,9 @@ type Junction struct {
 	// "" in dev mode (the emulator's URL follows the listener).
 	BaseURL       string
 	WebhookSecret string
+	// RetryBackoff is the first delay before retrying Junction's 429, 5xx
+	// and timeouts; it doubles per retry.
+	RetryBackoff time.Duration
 }
 
 // setting is one environment variable.
@@ -115,6 +118,18 @@ var settings = []setting{
 				return errors.New("is set but JUNCTION_API_KEY is not: set the key of that Junction (or emulator) too")
 			}
 			return checkBaseURL(v)
+		}},
+	{name: "JUNCTION_RETRY_BACKOFF", def: "1s", help: "first delay before retrying Junction's 429, 5xx and timeouts (doubled per retry, at most 3 retries, never past the request's deadline); Junction's Retry-After wins",
+		parse: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%q is not a duration such as 1s or 200ms", v)
+			case d < time.Millisecond || d > 10*time.Second:
+				return fmt.Errorf("%s must be between 1ms and 10s", d)
+			}
+			c.Junction.RetryBackoff = d
+			return nil
 		}},
 	{name: "JUNCTION_WEBHOOK_SECRET", secret: true, help: "Svix signing secret (whsec_…); enables POST /webhooks/junction (generated in dev mode)",
 		parse: func(c *Config, v string) error {

@@ -64,13 +64,15 @@ func TestInvalidValues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid production config rejected: %v", err)
 	}
-	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second {
+	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second || c.Junction.RetryBackoff != time.Second {
 		t.Fatalf("production config: %+v", c)
 	}
 	tests := []struct{ key, value, want string }{
 		{"AUTH_HS256_SECRET", "short", "at least 32 bytes"},
 		{"AUTH_LEEWAY", "2m", "AUTH_LEEWAY"},
 		{"AUTH_LEEWAY", "soon", "AUTH_LEEWAY"},
+		{"JUNCTION_RETRY_BACKOFF", "soon", "JUNCTION_RETRY_BACKOFF"},
+		{"JUNCTION_RETRY_BACKOFF", "1m", "between 1ms and 10s"},
 		{"JUNCTION_ENV", "staging", "JUNCTION_ENV"},
 		{"JUNCTION_REGION", "ap", "JUNCTION_REGION"},
 		{"JUNCTION_BASE_URL", "ftp://x", "JUNCTION_BASE_URL"},
