@@ -120,16 +120,9 @@ var settings = []setting{
 			return checkBaseURL(v)
 		}},
 	{name: "JUNCTION_RETRY_BACKOFF", def: "1s", help: "first delay before retrying Junction's 429, 5xx and timeouts (doubled per retry, at most 3 retries, never past the request's deadline); Junction's Retry-After wins",
-		parse: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			switch {
-			case err != nil:
-				return fmt.Errorf("%q is not a duration such as 1s or 200ms", v)
-			case d < time.Millisecond || d > 10*time.Second:
-				return fmt.Errorf("%s must be between 1ms and 10s", d)
-			}
-			c.Junction.RetryBackoff = d
-			return nil
+		parse: func(c *Config, v string) (err error) {
+			c.Junction.RetryBackoff, err = parseDuration(v, time.Millisecond, 10*time.Second)
+			return err
 		}},
 	{name: "JUNCTION_WEBHOOK_SECRET", secret: true, help: "Svix signing secret (whsec_…); enables POST /webhooks/junction (generated in dev mode)",
 		parse: func(c *Config, v string) error {
@@ -202,16 +195,9 @@ var settings = []setting{
 	{name: "AUTH_USER_CLAIM", def: "sub", help: "claim holding your app's user id",
 		parse: func(c *Config, v string) error { c.Auth.UserClaim = v; return nil }},
 	{name: "AUTH_LEEWAY", def: "30s", help: "clock skew allowed on exp/nbf/iat, at most 60s",
-		parse: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			switch {
-			case err != nil:
-				return fmt.Errorf("%q is not a duration such as 30s", v)
-			case d < 0 || d > 60*time.Second:
-				return fmt.Errorf("%s must be between 0s and 60s", d)
-			}
-			c.Auth.Leeway = d
-			return nil
+		parse: func(c *Config, v string) (err error) {
+			c.Auth.Leeway, err = parseDuration(v, 0, 60*time.Second)
+			return err
 		}},
 	{name: "CORS_ALLOWED_ORIGINS", note: "none; in dev mode linkbff's own origin and http://localhost:5173, http://127.0.0.1:5173", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
 		parse: func(c *Config, v string) error {
@@ -476,6 +462,18 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q must be true or false", v)
+}
+
+// parseDuration reads a duration such as 30s between lo and hi.
+func parseDuration(v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration such as 30s or 200ms", v)
+	case d < lo || d > hi:
+		return 0, fmt.Errorf("%s must be between %s and %s", d, lo, hi)
+	}
+	return d, nil
 }
 
 func oneOf(v string, allowed ...string) error {

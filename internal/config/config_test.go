@@ -55,12 +55,20 @@ func TestProductionNamesEveryMissingVariable(t *testing.T) {
 	}
 }
 
-func TestInvalidValues(t *testing.T) {
-	base := map[string]string{
+// productionVars is a valid production configuration, with changes.
+func productionVars(changes map[string]string) map[string]string {
+	vars := map[string]string{
 		"JUNCTION_API_KEY": "sk_us_x", "PUBLIC_URL": "https://bff.example.com",
 		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "linkbff",
 	}
-	c, err := Load(env(base))
+	for k, v := range changes {
+		vars[k] = v
+	}
+	return vars
+}
+
+func TestInvalidValues(t *testing.T) {
+	c, err := Load(env(productionVars(nil)))
 	if err != nil {
 		t.Fatalf("valid production config rejected: %v", err)
 	}
@@ -101,12 +109,7 @@ func TestInvalidValues(t *testing.T) {
 		{"TRUSTED_PROXY_HEADER", "X-Real IP", "TRUSTED_PROXY_HEADER"},
 	}
 	for _, tc := range tests {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		m[tc.key] = tc.value
-		_, err := Load(env(m))
+		_, err := Load(env(productionVars(map[string]string{tc.key: tc.value})))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: error %v, want it to mention %q", tc.key, tc.value, err, tc.want)
 		}
@@ -175,11 +178,7 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 // An unset CORS_ALLOWED_ORIGINS allows no origin in production; dev mode
 // allows linkbff's own origin and the loopback dev servers, nothing more.
 func TestCORSOriginsFor(t *testing.T) {
-	prod := map[string]string{
-		"JUNCTION_API_KEY": "sk_us_x", "PUBLIC_URL": "https://bff.example.com",
-		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "linkbff",
-	}
-	c, err := Load(env(prod))
+	c, err := Load(env(productionVars(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,12 +196,9 @@ func TestCORSOriginsFor(t *testing.T) {
 	if got := dev.CORSOriginsFor("http://localhost:5173"); len(got) != 2 {
 		t.Errorf("dev mode on the dev server's own origin lists it twice: %q", got)
 	}
-	for _, m := range []map[string]string{prod, nil} {
-		set := map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"}
-		for k, v := range m {
-			set[k] = v
-		}
-		c, err := Load(env(set))
+	set := map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"}
+	for _, vars := range []map[string]string{productionVars(set), set} {
+		c, err := Load(env(vars))
 		if err != nil {
 			t.Fatal(err)
 		}

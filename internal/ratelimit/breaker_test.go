@@ -70,11 +70,21 @@ func TestBreakerOpensAndClosesOnceEach(t *testing.T) {
 		}
 		b.record(nil)
 	}
-	if n := strings.Count(log.String(), "rate limits are not enforced"); n != 1 {
-		t.Errorf("opening logged %d times:\n%s", n, log.String())
-	}
-	if n := strings.Count(log.String(), "rate limits are enforced again"); n != 1 {
-		t.Errorf("closing logged %d times:\n%s", n, log.String())
+	log.loggedOnce(t, msgOpened, msgClosed)
+}
+
+const (
+	msgOpened = "rate limits are not enforced"
+	msgClosed = "rate limits are enforced again"
+)
+
+// loggedOnce fails unless each message was logged exactly once.
+func (b *syncBuffer) loggedOnce(t *testing.T, messages ...string) {
+	t.Helper()
+	for _, m := range messages {
+		if n := strings.Count(b.String(), m); n != 1 {
+			t.Errorf("%q logged %d times:\n%s", m, n, b.String())
+		}
 	}
 }
 
@@ -110,11 +120,9 @@ func TestHungRedisFailsOpenFast(t *testing.T) {
 	srv.Resume()
 	testkit.Eventually(t, "the breaker to close once Redis answers", func() bool {
 		_, _ = limiter.Allow(t.Context(), "k")
-		return strings.Contains(log.String(), "rate limits are enforced again")
+		return strings.Contains(log.String(), msgClosed)
 	})
-	if n := strings.Count(log.String(), "rate limits are not enforced"); n != 1 {
-		t.Errorf("the outage was logged %d times:\n%s", n, log.String())
-	}
+	log.loggedOnce(t, msgOpened, msgClosed)
 }
 
 // go-redis's own messages reach the JSON log, never stderr as plain text.
