@@ -25,9 +25,10 @@ const testAPIKey = "sk_us_e2eSECRETkeyDoNotLeak0123456789"
 // emulator (standing in for api.junction.com) and a JWKS.
 type prodEnv struct {
 	*testkit.Server
-	idp   *testkit.IdentityProvider
-	emu   *emulator.Emulator
-	calls *callCounter
+	idp    *testkit.IdentityProvider
+	emu    *emulator.Emulator
+	emuURL string // where the emulator listens
+	calls  *callCounter
 	// breaks, when set, answers matching Junction calls itself.
 	breaks atomic.Pointer[junctionBreak]
 }
@@ -67,7 +68,18 @@ func (c *callCounter) count(path string) int {
 	return c.byPath[path]
 }
 
+// productionServer is linkbff in production mode, with extra settings,
+// against a fresh emulator.
 func productionServer(t *testing.T, extra map[string]string) *prodEnv {
+	t.Helper()
+	p := newProdEnv(t)
+	p.start(t, extra)
+	return p
+}
+
+// newProdEnv starts the identity provider and the emulator; start then
+// runs linkbff against them.
+func newProdEnv(t *testing.T) *prodEnv {
 	t.Helper()
 	idp := testkit.NewIdentityProvider(t)
 	emuSrv := httptest.NewUnstartedServer(nil)
@@ -88,19 +100,26 @@ func productionServer(t *testing.T, extra map[string]string) *prodEnv {
 	})
 	emuSrv.Start()
 	t.Cleanup(func() { emuSrv.Close(); emu.Close() })
+	p.emuURL = emuSrv.URL
+	return p
+}
+
+// start runs linkbff in production mode: the emulator as Junction, the
+// identity provider's JWKS, no per-user limit; extra settings win.
+func (p *prodEnv) start(t *testing.T, extra map[string]string) {
+	t.Helper()
 	addr := testkit.FreeAddr(t)
 	env := map[string]string{
 		"JUNCTION_API_KEY":    testAPIKey,
-		"JUNCTION_BASE_URL":   emuSrv.URL,
+		"JUNCTION_BASE_URL":   p.emuURL,
 		"LISTEN_ADDR":         addr,
 		"PUBLIC_URL":          "http://" + addr,
 		"ALLOWED_RETURN_URLS": "https://app.example.com",
 		"RATE_LIMIT_USER":     "off",
 	}
-	maps.Copy(env, idp.Env())
+	maps.Copy(env, p.idp.Env())
 	maps.Copy(env, extra)
 	p.Server = testkit.Start(t, run, env)
-	return p
 }
 
 func TestJWTFailuresAreRejected(t *testing.T) {

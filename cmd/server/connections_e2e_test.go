@@ -218,3 +218,33 @@ func TestDeleteMeIsIdempotent(t *testing.T) {
 		t.Fatalf("users after coming back: %d", n)
 	}
 }
+
+// The signature is checked first: forged deliveries spend their sender's
+// per-IP budget and end in 429s, while Junction's genuine deliveries from
+// the same address are never limited.
+func TestWebhookRateLimitCountsOnlyFailedVerifications(t *testing.T) {
+	s := productionServer(t, map[string]string{"JUNCTION_WEBHOOK_SECRET": testkit.WebhookSecret, "RATE_LIMIT_IP": "3/min"})
+	token := s.idp.Sign(t, testkit.Claims("webhook-budget"))
+	body := testkit.ConnectionCreatedEvent(s.JunctionUserID(token), "oura")
+	forged := testkit.SignWebhook(t, "whsec_"+"b3RoZXJzZWNyZXRvdGhlcnNlY3JldA==", "msg_forged", time.Now(), body)
+	for i := range 5 {
+		r := s.DeliverWebhook(forged, body)
+		want := http.StatusUnauthorized
+		if i >= 3 {
+			want = http.StatusTooManyRequests
+		}
+		if r.Status != want || r.ErrorCode(t) == "" {
+			t.Errorf("forged delivery %d: %d %s, want %d", i+1, r.Status, r.Body, want)
+		}
+		if want == http.StatusTooManyRequests && r.Header.Get("Retry-After") == "" {
+			t.Errorf("forged delivery %d: 429 without Retry-After", i+1)
+		}
+	}
+	// Junction's deliveries, from the address that just spent its budget.
+	for i := range 10 {
+		h := testkit.SignWebhook(t, testkit.WebhookSecret, fmt.Sprintf("msg_genuine_%d", i), time.Now(), body)
+		if r := s.DeliverWebhook(h, body); r.Status != http.StatusNoContent {
+			t.Fatalf("genuine delivery %d after forgeries: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+}

@@ -29,6 +29,9 @@ func TestDevModeLinkFlowReturnsToApp(t *testing.T) {
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("callback: want 303 to return_to, got %d %s", r.Status, r.Body)
 	}
+	if len(r.Body) != 0 {
+		t.Errorf("the 303 carries a body (%s, CSP %q): %s", r.Header.Get("Content-Type"), r.Header.Get("Content-Security-Policy"), r.Body)
+	}
 	back, err := url.Parse(r.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
@@ -153,12 +156,16 @@ func TestCallbackNeverEchoesJunctionErrorText(t *testing.T) {
 	callback := s.FinishLink(lt, "oura", testkit.Act("deny"))
 	u, _ := url.Parse(callback)
 	q := u.Query()
-	q.Set("error", `<script>alert("x")</script>`)
+	q.Set("error", `<script>alert("x")</script> jane@example.com`)
 	q.Set("error_type", `<img src=x onerror=alert(1)>`)
 	u.RawQuery = q.Encode()
 	page := s.Request(http.MethodGet, u.String(), "", nil)
 	if bytes.Contains(page.Body, []byte("<script>alert")) || bytes.Contains(page.Body, []byte("<img")) || bytes.Contains(page.Body, []byte("alert(")) {
 		t.Fatalf("callback page echoes attacker text:\n%s", page.Body)
+	}
+	// The human text is not logged either: anyone can write there, and it may name the user.
+	if logs := s.Logs.String(); strings.Contains(logs, "jane@example.com") || strings.Contains(logs, "alert") {
+		t.Errorf("the callback's error text reached the log")
 	}
 	if !bytes.Contains(page.Body, []byte(`data-error-type="unknown"`)) {
 		t.Fatalf("a malformed error_type should be recorded as unknown:\n%s", page.Body)
@@ -204,6 +211,8 @@ func TestLinkTokenRejectsBadInput(t *testing.T) {
 		{"wrong type", map[string]any{"provider": 7}, nil, 400, "provider"},
 		{"not json", "{provider:", nil, 400, ""},
 		{"two objects", `{} {}`, nil, 400, ""},
+		{"trailing garbage", `{} ]`, nil, 400, ""},
+		{"jsonx", `{}`, []string{"Content-Type", "application/jsonx"}, 400, ""},
 		{"form body", "provider=oura", []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, ""},
 		{"array body", `[1]`, nil, 400, ""},
 		{"too large", `{"provider":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, ""},
@@ -265,6 +274,12 @@ func TestHealthAndReadiness(t *testing.T) {
 	if r := s.Request(http.MethodGet, "/v1/nope", s.DevToken("h"), nil); r.Status != 404 || r.ErrorCode(t) != "not_found" {
 		t.Errorf("unknown route: %d %s", r.Status, r.Body)
 	}
+	for path, allow := range map[string]string{"/v1/link/token": "POST", "/v1/connections/oura": "DELETE", "/healthz": "GET"} {
+		r := s.Request(http.MethodPut, path, s.DevToken("h"), nil)
+		if r.Status != http.StatusMethodNotAllowed || r.ErrorCode(t) != "method_not_allowed" || r.Header.Get("Allow") != allow {
+			t.Errorf("PUT %s: %d Allow %q %s, want 405 Allow %q", path, r.Status, r.Header.Get("Allow"), r.Body, allow)
+		}
+	}
 }
 
 func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
@@ -290,5 +305,38 @@ func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
 	}
 	if last.Status != http.StatusTooManyRequests {
 		t.Fatalf("3rd callback from one IP at 2/min: %d", last.Status)
+	}
+}
+
+// Every /v1 route that calls Junction on each request spends the caller's
+// budget, the DELETEs included; the cached lists do not.
+func TestPerUserLimitCoversEveryRouteThatCallsJunction(t *testing.T) {
+	s := testkit.Start(t, run, map[string]string{"RATE_LIMIT_USER": "2/min"})
+	limited := []struct{ method, path string }{
+		{http.MethodPost, "/v1/link/token"},
+		{http.MethodGet, "/v1/link/oauth/oura"},
+		{http.MethodPost, "/v1/mobile/sign-in-token"},
+		{http.MethodDelete, "/v1/connections/oura"},
+		{http.MethodDelete, "/v1/me"},
+	}
+	for _, route := range limited {
+		token := s.DevToken("budget-" + strings.NewReplacer("/", "-").Replace(route.path) + route.method)
+		for range 2 {
+			if r := s.Request(route.method, route.path, token, nil); r.Status >= 500 || r.Status == http.StatusTooManyRequests {
+				t.Fatalf("%s %s within budget: %d %s", route.method, route.path, r.Status, r.Body)
+			}
+		}
+		r := s.Request(route.method, route.path, token, nil)
+		if r.Status != http.StatusTooManyRequests || r.ErrorCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s over budget: %d %s, want 429 with Retry-After", route.method, route.path, r.Status, r.Body)
+		}
+	}
+	token := s.DevToken("poller")
+	for range 10 {
+		for _, path := range []string{"/v1/connections", "/v1/providers"} {
+			if r := s.Request(http.MethodGet, path, token, nil); r.Status != http.StatusOK {
+				t.Fatalf("polling %s: %d %s", path, r.Status, r.Body)
+			}
+		}
 	}
 }

@@ -111,10 +111,11 @@ func printDevBanner(w io.Writer, cfg config.Config, publicURL string) {
    • Junction is the built-in emulator at %s/_junction (no network needed)
    • sign in with POST %s/_dev/token {"user":"alice"}
    • data lives in %s
+   • browsers may call /v1 from %s (CORS_ALLOWED_ORIGINS)
  Open %s/ to try the demo.
  To use the real Junction, set JUNCTION_API_KEY, PUBLIC_URL and AUTH_* (see -h).
 %s
-`, line, publicURL, publicURL, config.MaskURL(cfg.DatabaseURL), publicURL, line)
+`, line, publicURL, publicURL, config.MaskURL(cfg.DatabaseURL), strings.Join(cfg.CORSOriginsFor(publicURL), ", "), publicURL, line)
 }
 
 // newStdLogger sends net/http's internal errors (TLS handshakes, bad

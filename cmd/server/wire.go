@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	svix "github.com/svix/svix-webhooks/go"
 
@@ -76,7 +75,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		return nil, err
 	}
 
-	limits, err := openRateLimits(ctx, cfg)
+	limits, err := openRateLimits(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +111,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		Emulator:           upstream.emulator,
 		Demo:               demo,
 		ReadyChecks:        readyChecks,
-		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		CORSAllowedOrigins: cfg.CORSOriginsFor(publicURL),
 		UserLimiter:        limits.user,
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
@@ -162,7 +161,7 @@ func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upst
 		}
 		u.emulator, u.close = withEmulatorKey(emu.Handler(), apiKey), emu.Close
 	}
-	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL})
+	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL, BaseBackoff: cfg.Junction.RetryBackoff})
 	if err != nil {
 		u.close()
 		return upstream{}, fmt.Errorf("junction client: %w", err)
@@ -225,24 +224,20 @@ type rateLimits struct {
 
 // openRateLimits keeps budgets in memory, or in Redis to share them across
 // replicas.
-func openRateLimits(ctx context.Context, cfg config.Config) (rateLimits, error) {
+func openRateLimits(ctx context.Context, cfg config.Config, log zerolog.Logger) (rateLimits, error) {
 	if cfg.RedisURL == "" {
 		return rateLimits{user: ratelimit.NewMemory(cfg.RateLimitUser), ip: ratelimit.NewMemory(cfg.RateLimitIP), close: func() {}}, nil
 	}
-	client, err := ratelimit.OpenRedis(ctx, cfg.RedisURL)
+	rdb, err := ratelimit.OpenRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return rateLimits{}, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	return rateLimits{
-		user:  ratelimit.NewRedis(client, "linkbff:rl:user:", cfg.RateLimitUser),
-		ip:    ratelimit.NewRedis(client, "linkbff:rl:ip:", cfg.RateLimitIP),
-		ready: &handlers.ReadyCheck{Name: "redis", Check: pingRedis(client)},
-		close: func() { _ = client.Close() },
+		user:  rdb.Limiter("linkbff:rl:user:", cfg.RateLimitUser),
+		ip:    rdb.Limiter("linkbff:rl:ip:", cfg.RateLimitIP),
+		ready: &handlers.ReadyCheck{Name: "redis", Check: rdb.Ping, Optional: true},
+		close: func() { _ = rdb.Close() },
 	}, nil
-}
-
-func pingRedis(client *redis.Client) func(context.Context) error {
-	return func(ctx context.Context) error { return client.Ping(ctx).Err() }
 }
 
 // pruneLoop forgets webhook ids after the 7 days Junction may re-deliver

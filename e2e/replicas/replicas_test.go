@@ -5,7 +5,6 @@
 package replicas
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -32,33 +31,6 @@ const (
 // TestMain removes the binaries testkit built for this package's tests.
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-// freshDatabase creates a database for this test and drops it afterwards.
-func freshDatabase(t *testing.T, adminURL string) string {
-	t.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "linkbff_replicas_" + hex.EncodeToString(b[:])
-	admin, err := pgx.Connect(t.Context(), adminURL)
-	if err != nil {
-		t.Fatalf("connect to TEST_DATABASE_URL: %v", err)
-	}
-	if _, err := admin.Exec(t.Context(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	_ = admin.Close(t.Context())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if admin, err := pgx.Connect(ctx, adminURL); err == nil {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			_ = admin.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(adminURL)
-	u.Path = "/" + name
-	return u.String()
-}
-
 type cluster struct {
 	emulator    *testkit.Server
 	replicas    []*testkit.Server
@@ -74,7 +46,7 @@ func startCluster(t *testing.T, n int, extraEnv map[string]string) *cluster {
 	if dbURL == "" || redisURL == "" {
 		t.Skip("TEST_DATABASE_URL and TEST_REDIS_URL not both set: multi-replica tests SKIPPED (.ci/run sets them)")
 	}
-	c := &cluster{databaseURL: freshDatabase(t, dbURL), emulator: testkit.StartEmulatorBinary(t, apiKey)}
+	c := &cluster{databaseURL: testkit.PostgresDatabase(t), emulator: testkit.StartEmulatorBinary(t, apiKey)}
 	for range n {
 		addr := testkit.FreeAddr(t)
 		env := map[string]string{

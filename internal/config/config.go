@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,6 +78,9 @@ type Junction struct {
 	// "" in dev mode (the emulator's URL follows the listener).
 	BaseURL       string
 	WebhookSecret string
+	// RetryBackoff is the first delay before retrying Junction's 429, 5xx
+	// and timeouts; it doubles per retry.
+	RetryBackoff time.Duration
 }
 
 // setting is one environment variable.
@@ -119,6 +123,11 @@ var settings = []setting{
 				return errors.New("is set but JUNCTION_API_KEY is not: set the key of that Junction (or emulator) too")
 			}
 			return checkBaseURL(v)
+		}},
+	{name: "JUNCTION_RETRY_BACKOFF", def: "1s", help: "first delay before retrying Junction's 429, 5xx and timeouts (doubled per retry, at most 3 retries, never past the request's deadline); Junction's Retry-After wins",
+		parse: func(c *Config, v string) (err error) {
+			c.Junction.RetryBackoff, err = parseDuration(v, time.Millisecond, 10*time.Second)
+			return err
 		}},
 	{name: "JUNCTION_WEBHOOK_SECRET", secret: true, help: "Svix signing secret (whsec_…); enables POST /webhooks/junction (generated in dev mode)",
 		parse: func(c *Config, v string) error {
@@ -199,35 +208,26 @@ var settings = []setting{
 	{name: "AUTH_USER_CLAIM", def: "sub", help: "claim holding your app's user id",
 		parse: func(c *Config, v string) error { c.Auth.UserClaim = v; return nil }},
 	{name: "AUTH_LEEWAY", def: "30s", help: "clock skew allowed on exp/nbf/iat, at most 60s",
-		parse: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			switch {
-			case err != nil:
-				return fmt.Errorf("%q is not a duration such as 30s", v)
-			case d < 0 || d > 60*time.Second:
-				return fmt.Errorf("%s must be between 0s and 60s", d)
-			}
-			c.Auth.Leeway = d
-			return nil
+		parse: func(c *Config, v string) (err error) {
+			c.Auth.Leeway, err = parseDuration(v, 0, 60*time.Second)
+			return err
 		}},
 	{name: "AUTH_MAX_TOKEN_AGE", def: "24h", help: "longest lifetime (exp - iat) of a token linkbff accepts; off accepts any (iat then optional)",
-		parse: func(c *Config, v string) error {
+		parse: func(c *Config, v string) (err error) {
 			if v == "off" {
 				c.Auth.MaxTokenAge = auth.NoMaxTokenAge
 				return nil
 			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return fmt.Errorf("%q is not a positive duration such as 24h (or off)", v)
-			}
-			c.Auth.MaxTokenAge = d
-			return nil
+			c.Auth.MaxTokenAge, err = parseDuration(v, time.Minute, 30*24*time.Hour)
+			return err
 		}},
-	{name: "CORS_ALLOWED_ORIGINS", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
+	{name: "CORS_ALLOWED_ORIGINS", note: "none; in dev mode linkbff's own origin and http://localhost:5173, http://127.0.0.1:5173", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
 		parse: func(c *Config, v string) error {
 			c.CORSAllowedOrigins = splitList(v)
 			for _, o := range c.CORSAllowedOrigins {
-				if o == "*" {
+				if strings.Contains(o, "*") {
+					// go-chi/cors reads * as "any origin" and *.example.com
+					// as a wildcard; only exact origins are meant.
 					return errors.New("must list exact origins, not *")
 				}
 				if err := checkOrigin(o); err != nil {
@@ -262,9 +262,9 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{name: "RATE_LIMIT_USER", def: "20/min", help: "per-user limit on token, OAuth and sign-in token requests (off to disable)",
+	{name: "RATE_LIMIT_USER", def: "20/min", help: "per-user limit on the /v1 requests that call Junction: token, OAuth, sign-in token, disconnect, delete user (off to disable)",
 		parse: func(c *Config, v string) (err error) { c.RateLimitUser, err = ratelimit.ParseLimit(v); return err }},
-	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback and webhook routes (off to disable)",
+	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback route and on webhook deliveries that fail verification (off to disable)",
 		parse: func(c *Config, v string) (err error) { c.RateLimitIP, err = ratelimit.ParseLimit(v); return err }},
 	{name: "LOG_LEVEL", def: "info", help: "debug | info | warn | error",
 		parse: func(c *Config, v string) error {
@@ -371,6 +371,27 @@ func (c Config) PublicURLFor(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
+// devCORSOrigins are the loopback dev servers (Vite's default port) that
+// may call /v1 in dev mode, so an app under development works out of the box.
+var devCORSOrigins = []string{"http://localhost:5173", "http://127.0.0.1:5173"}
+
+// CORSOriginsFor is the effective CORS allowlist: CORS_ALLOWED_ORIGINS when
+// set; else in dev mode linkbff's own origin (of publicURL) and the loopback
+// dev servers; else none: no browser on another origin may call /v1.
+func (c Config) CORSOriginsFor(publicURL string) []string {
+	if len(c.CORSAllowedOrigins) > 0 || !c.Dev.Enabled {
+		return c.CORSAllowedOrigins
+	}
+	origins := slices.Clone(devCORSOrigins)
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		own := u.Scheme + "://" + u.Host
+		if !slices.Contains(origins, own) {
+			origins = append([]string{own}, origins...)
+		}
+	}
+	return origins
+}
+
 // PrintUsage writes the variable table for `server -h`.
 func PrintUsage(w io.Writer) {
 	fmt.Fprintln(w, "linkbff: backend-for-frontend for Junction Link.")
@@ -464,6 +485,18 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q must be true or false", v)
+}
+
+// parseDuration reads a duration such as 30s between lo and hi.
+func parseDuration(v string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration such as 30s or 200ms", v)
+	case d < lo || d > hi:
+		return 0, fmt.Errorf("%s must be between %s and %s", d, lo, hi)
+	}
+	return d, nil
 }
 
 func oneOf(v string, allowed ...string) error {

@@ -55,17 +55,25 @@ func TestProductionNamesEveryMissingVariable(t *testing.T) {
 	}
 }
 
-func TestInvalidValues(t *testing.T) {
-	base := map[string]string{
+// productionVars is a valid production configuration, with changes.
+func productionVars(changes map[string]string) map[string]string {
+	vars := map[string]string{
 		"JUNCTION_API_KEY": "sk_us_x", "PUBLIC_URL": "https://bff.example.com",
 		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "linkbff",
 	}
-	c, err := Load(env(base))
+	for k, v := range changes {
+		vars[k] = v
+	}
+	return vars
+}
+
+func TestInvalidValues(t *testing.T) {
+	c, err := Load(env(productionVars(nil)))
 	if err != nil {
 		t.Fatalf("valid production config rejected: %v", err)
 	}
 	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second ||
-		c.Auth.MaxTokenAge != 24*time.Hour || c.ClientUserNamespace.String() != "7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40" {
+		c.Auth.MaxTokenAge != 24*time.Hour || c.ClientUserNamespace.String() != "7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40" || c.Junction.RetryBackoff != time.Second {
 		t.Fatalf("production config: %+v", c)
 	}
 	tests := []struct{ key, value, want string }{
@@ -75,6 +83,8 @@ func TestInvalidValues(t *testing.T) {
 		{"AUTH_MAX_TOKEN_AGE", "forever", "AUTH_MAX_TOKEN_AGE"},
 		{"AUTH_MAX_TOKEN_AGE", "-1h", "AUTH_MAX_TOKEN_AGE"},
 		{"JUNCTION_CLIENT_USER_ID_NAMESPACE", "deployment-b", "JUNCTION_CLIENT_USER_ID_NAMESPACE"},
+		{"JUNCTION_RETRY_BACKOFF", "soon", "JUNCTION_RETRY_BACKOFF"},
+		{"JUNCTION_RETRY_BACKOFF", "1m", "between 1ms and 10s"},
 		{"JUNCTION_ENV", "staging", "JUNCTION_ENV"},
 		{"JUNCTION_REGION", "ap", "JUNCTION_REGION"},
 		{"JUNCTION_BASE_URL", "ftp://x", "JUNCTION_BASE_URL"},
@@ -103,12 +113,7 @@ func TestInvalidValues(t *testing.T) {
 		{"TRUSTED_PROXY_HEADER", "X-Real IP", "TRUSTED_PROXY_HEADER"},
 	}
 	for _, tc := range tests {
-		m := map[string]string{}
-		for k, v := range base {
-			m[k] = v
-		}
-		m[tc.key] = tc.value
-		_, err := Load(env(m))
+		_, err := Load(env(productionVars(map[string]string{tc.key: tc.value})))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: error %v, want it to mention %q", tc.key, tc.value, err, tc.want)
 		}
@@ -170,6 +175,44 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 		}
 		if !strings.Contains(usage.String(), name) {
 			t.Errorf("-h does not list %s", name)
+		}
+	}
+}
+
+// An unset CORS_ALLOWED_ORIGINS allows no origin in production; dev mode
+// allows linkbff's own origin and the loopback dev servers, nothing more.
+func TestCORSOriginsFor(t *testing.T) {
+	c, err := Load(env(productionVars(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.CORSOriginsFor("https://bff.example.com"); len(got) != 0 {
+		t.Errorf("production without CORS_ALLOWED_ORIGINS allows %q", got)
+	}
+	dev, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://127.0.0.1:8080", "http://localhost:5173", "http://127.0.0.1:5173"}
+	if got := dev.CORSOriginsFor("http://127.0.0.1:8080"); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("dev mode allows %q, want %q", got, want)
+	}
+	if got := dev.CORSOriginsFor("http://localhost:5173"); len(got) != 2 {
+		t.Errorf("dev mode on the dev server's own origin lists it twice: %q", got)
+	}
+	set := map[string]string{"CORS_ALLOWED_ORIGINS": "https://app.example.com"}
+	for _, vars := range []map[string]string{productionVars(set), set} {
+		c, err := Load(env(vars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.CORSOriginsFor("http://127.0.0.1:8080"); len(got) != 1 || got[0] != "https://app.example.com" {
+			t.Errorf("CORS_ALLOWED_ORIGINS set (dev=%v): allows %q", c.Dev.Enabled, got)
+		}
+	}
+	for _, wildcard := range []string{"https://*.example.com", "*"} {
+		if _, err := Load(env(map[string]string{"CORS_ALLOWED_ORIGINS": wildcard})); err == nil || !strings.Contains(err.Error(), "exact origins") {
+			t.Errorf("CORS_ALLOWED_ORIGINS=%s: %v", wildcard, err)
 		}
 	}
 }

@@ -36,20 +36,19 @@ func handleCallback(log zerolog.Logger, svc *linking.Service, origins []string) 
 			renderCallbackError(w, r, log, err)
 			return
 		}
-		// Junction's human text is for logs only; it is never shown or
-		// forwarded. Truncated: it is attacker-controlled.
-		ev := log.Info().Str("request_id", requestIDFrom(r.Context())).Str("status", result.Status).Str("error_type", result.ErrorType).Str("provider", result.Provider)
-		if msg := q.Get("error"); msg != "" {
-			ev = ev.Str("junction_error", truncate(msg, 200))
-		}
-		ev.Msg("link callback")
+		// Junction's human error text is neither logged, shown nor forwarded:
+		// anyone can write anything there, and it may name the user.
+		log.Info().Str("request_id", requestIDFrom(r.Context())).Str("status", result.Status).Str("error_type", result.ErrorType).Str("provider", result.Provider).Msg("link callback")
 
 		if wantsJSON(r) {
 			encode(w, http.StatusOK, callbackResult{Status: result.Status, Provider: nonEmpty(result.Provider), ErrorType: nonEmpty(result.ErrorType)})
 			return
 		}
 		if result.ReturnTo != "" {
-			http.Redirect(w, r, returnURL(result), http.StatusSeeOther)
+			// No body: http.Redirect would add an HTML one, without a CSP.
+			w.Header().Set("Location", returnURL(result))
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusSeeOther)
 			return
 		}
 		title, message := describeOutcome(result)
@@ -166,11 +165,4 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

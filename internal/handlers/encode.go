@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/linkbff/linkbff/internal/linking"
@@ -33,8 +35,11 @@ func encode(w http.ResponseWriter, status int, v any) {
 // decode reads a JSON body into v. An empty body leaves v as it is, since
 // every field linkbff accepts is optional.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return linking.Errorf(linking.EInvalid, "Content-Type must be application/json")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// Parsed, not prefix-matched: application/jsonx is not JSON.
+		if mediaType, _, err := mime.ParseMediaType(ct); err != nil || mediaType != "application/json" {
+			return linking.Errorf(linking.EInvalid, "Content-Type must be application/json")
+		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
@@ -44,7 +49,12 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case err == nil:
-		if dec.More() {
+		// Nothing but white space may follow: not a second value, nor the
+		// stray ] of `{} ]`.
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			if errors.As(err, &tooLarge) {
+				return linking.Errorf(linking.ETooLarge, "request body is larger than %d bytes", maxJSONBody)
+			}
 			return linking.Errorf(linking.EInvalid, "request body must hold a single JSON object")
 		}
 		return nil
@@ -150,8 +160,21 @@ func handleNotFound() http.HandlerFunc {
 	})
 }
 
-func handleMethodNotAllowed() http.HandlerFunc {
+// handleMethodNotAllowed answers 405 with the Allow header RFC 9110 asks
+// for, listing the methods routes has for the path.
+func handleMethodNotAllowed(routes chi.Routes) http.HandlerFunc {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.RawPath
+		if path == "" {
+			path = r.URL.Path
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if routes.Match(chi.NewRouteContext(), m, path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		encode(w, http.StatusMethodNotAllowed, errorBody{Error: errorDetail{Code: "method_not_allowed", Message: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)}})
 	})
 }

@@ -15,24 +15,29 @@ func handleHealthz() http.Handler {
 }
 
 // handleReadyz runs every check with a short deadline; the body names each
-// failing dependency but not its error, which goes to the log.
+// failing dependency but not its error, which goes to the log. A failing
+// optional dependency degrades linkbff but leaves it ready.
 func handleReadyz(log zerolog.Logger, checks []ReadyCheck) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		status, results := http.StatusOK, map[string]string{}
+		status, overall, results := http.StatusOK, "ready", map[string]string{}
 		for _, c := range checks {
-			if err := c.Check(ctx); err != nil {
+			err := c.Check(ctx)
+			switch {
+			case err == nil:
+				results[c.Name] = "ok"
+			case c.Optional:
+				log.Warn().Str("check", c.Name).Err(err).Msg("degraded")
+				results[c.Name] = "degraded"
+				if status == http.StatusOK {
+					overall = "degraded"
+				}
+			default:
 				log.Warn().Str("check", c.Name).Err(err).Msg("not ready")
 				results[c.Name] = "unavailable"
-				status = http.StatusServiceUnavailable
-				continue
+				status, overall = http.StatusServiceUnavailable, "not_ready"
 			}
-			results[c.Name] = "ok"
-		}
-		overall := "ready"
-		if status != http.StatusOK {
-			overall = "not_ready"
 		}
 		encode(w, status, map[string]any{"status": overall, "checks": results})
 	})

@@ -125,11 +125,19 @@ func contentSecurityPolicy(policy string) func(http.Handler) http.Handler {
 	}
 }
 
-// corsFor allows exact origins only. Bearer tokens travel in a header, so
-// credentials (cookies) are never allowed.
+// corsFor allows exact origins only; no origins means no cross-origin
+// caller at all. Bearer tokens travel in a header, so credentials (cookies)
+// are never allowed.
 func corsFor(origins []string) func(http.Handler) http.Handler {
+	var refuseAll func(*http.Request, string) bool
+	if len(origins) == 0 {
+		// go-chi/cors reads an empty list as "any origin"; a func that
+		// refuses everything is how it says "none".
+		refuseAll = func(*http.Request, string) bool { return false }
+	}
 	return cors.Handler(cors.Options{
 		AllowedOrigins:   origins,
+		AllowOriginFunc:  refuseAll,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
 		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
 		ExposedHeaders:   []string{"X-Request-Id", "Retry-After"},
@@ -161,21 +169,36 @@ func userID(r *http.Request) string {
 	return p.UserID
 }
 
-// limitBy answers 429 with Retry-After once key's budget is spent. A
-// limiter failure (Redis down) lets the request through: rate limits
-// protect Junction's quota, not correctness.
-func limitBy(log zerolog.Logger, l ratelimit.Limiter, key func(*http.Request) string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		if l == nil {
-			return next
+// budget spends one request of the caller's budget: nil while it lasts, an
+// ERateLimited error (with RetryAfter) once it is spent.
+type budget func(w http.ResponseWriter, r *http.Request) error
+
+// budgetOf is l's budget per key(r). A limiter failure lets the request
+// through: rate limits protect Junction's quota, not correctness (the Redis
+// limiter fails open by itself and logs its outages).
+func budgetOf(log zerolog.Logger, l ratelimit.Limiter, key func(*http.Request) string) budget {
+	if l == nil {
+		return func(http.ResponseWriter, *http.Request) error { return nil }
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		d, err := l.Allow(r.Context(), key(r))
+		switch {
+		case err != nil:
+			log.Warn().Err(err).Str("request_id", requestIDFrom(r.Context())).Msg("rate limiter unavailable; request allowed")
+		case !d.Allowed:
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			return &linking.Error{Code: linking.ERateLimited, Message: "too many requests, retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + "s", RetryAfter: d.RetryAfter}
 		}
+		return nil
+	}
+}
+
+// limitBy answers 429 with Retry-After once b is spent.
+func limitBy(log zerolog.Logger, b budget) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			d, err := l.Allow(r.Context(), key(r))
-			if err != nil {
-				log.Warn().Err(err).Str("request_id", requestIDFrom(r.Context())).Msg("rate limiter unavailable; request allowed")
-			} else if !d.Allowed {
-				w.Header().Set("X-RateLimit-Remaining", "0")
-				encodeError(w, r, log, &linking.Error{Code: linking.ERateLimited, Message: "too many requests, retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + "s", RetryAfter: d.RetryAfter})
+			if err := b(w, r); err != nil {
+				encodeError(w, r, log, err)
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -15,27 +15,32 @@ func addRoutes(r chi.Router, d Deps) {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(corsFor(d.CORSAllowedOrigins))
 		r.Use(requireUser(d.Log, d.Verifier))
-		perUser := limitBy(d.Log, d.UserLimiter, userKey)
+		// perUser guards Junction's quota on every route that calls Junction
+		// for each request. The two lists are served from caches that bound
+		// their Junction calls already (one per user every 3 s; one shared
+		// catalogue every 10 min), so an app may poll them freely.
+		perUser := limitBy(d.Log, budgetOf(d.Log, d.UserLimiter, userKey))
 		r.With(perUser).Method(http.MethodPost, "/link/token", handleLinkToken(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodGet, "/link/oauth/{provider}", handleOAuthLink(d.Log, d.Linking))
 		r.Method(http.MethodGet, "/connections", handleListConnections(d.Log, d.Linking))
-		r.Method(http.MethodDelete, "/connections/{provider}", handleDisconnect(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodDelete, "/connections/{provider}", handleDisconnect(d.Log, d.Linking))
 		r.Method(http.MethodGet, "/providers", handleListProviders(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodPost, "/mobile/sign-in-token", handleSignInToken(d.Log, d.Linking))
-		r.Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
+		r.With(perUser).Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
 	})
 
+	// One per-IP budget per route, so a flood of forged callbacks cannot
+	// spend the webhook route's.
+	perIP := func(route string) budget { return budgetOf(d.Log, d.IPLimiter, ipKey(route, d.TrustedProxyHeader)) }
+
 	// The user's browser coming back from Junction Link: no auth, per-IP limit.
-	perIP := func(route string) func(http.Handler) http.Handler {
-		// One budget per route, so a flood of forged callbacks cannot push
-		// Junction's webhook deliveries into 429s.
-		return limitBy(d.Log, d.IPLimiter, ipKey(route, d.TrustedProxyHeader))
-	}
-	r.With(perIP("callback")).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, callbackOrigins(d.Linking.ReturnOrigins(), d.CORSAllowedOrigins)))
+	r.With(limitBy(d.Log, perIP("callback"))).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, callbackOrigins(d.Linking.ReturnOrigins(), d.CORSAllowedOrigins)))
 
 	// Junction's Svix-signed webhooks, only when a signing secret is set.
+	// Only failed verifications spend the per-IP budget: Junction's own
+	// deliveries are never limited, whoever shares their address.
 	if d.Webhooks != nil {
-		r.With(perIP("webhook")).Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking))
+		r.Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking, perIP("webhook")))
 	}
 
 	// Dev mode only: a sign-in that mints tokens, and the Junction emulator.
@@ -49,5 +54,5 @@ func addRoutes(r chi.Router, d Deps) {
 		r.With(contentSecurityPolicy(demoCSP)).Method(http.MethodGet, "/*", d.Demo)
 	}
 	r.NotFound(handleNotFound())
-	r.MethodNotAllowed(handleMethodNotAllowed())
+	r.MethodNotAllowed(handleMethodNotAllowed(r))
 }

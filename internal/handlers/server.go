@@ -26,6 +26,10 @@ type TokenVerifier interface {
 type ReadyCheck struct {
 	Name  string
 	Check func(context.Context) error
+	// Optional marks a dependency linkbff works without (Redis: limits fail
+	// open): its failure shows as "degraded" but keeps linkbff ready, so an
+	// outage of it does not take every replica out of the load balancer.
+	Optional bool
 }
 
 // Deps is everything the HTTP layer needs, wired by cmd/server.

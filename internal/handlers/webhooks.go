@@ -17,21 +17,28 @@ const maxWebhookBody = 1 << 20
 // handleWebhook verifies Junction's Svix signature on the raw bytes before
 // anything is parsed, then applies the event once per svix-id. Verified
 // events it cannot use are still acknowledged: a failure would only make
-// Junction retry for days. The body is never logged.
-func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service) http.Handler {
+// Junction retry for days. Only deliveries that fail verification spend
+// the sender's per-IP budget (failures). The body is never logged.
+func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service, failures budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reject := func(err error) {
+			if limited := failures(w, r); limited != nil {
+				err = limited
+			}
+			encodeError(w, r, log, err)
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				encodeError(w, r, log, linking.Errorf(linking.ETooLarge, "webhook body is larger than 1 MiB"))
+				reject(linking.Errorf(linking.ETooLarge, "webhook body is larger than 1 MiB"))
 				return
 			}
-			encodeError(w, r, log, linking.WrapError(linking.EInvalid, err, "could not read the webhook body"))
+			reject(linking.WrapError(linking.EInvalid, err, "could not read the webhook body"))
 			return
 		}
 		if err := wh.Verify(body, r.Header); err != nil {
-			encodeError(w, r, log, linking.WrapError(linking.EUnauthenticated, err, "webhook signature is missing, invalid or too old"))
+			reject(linking.WrapError(linking.EUnauthenticated, err, "webhook signature is missing, invalid or too old"))
 			return
 		}
 		eventID := r.Header.Get("svix-id")

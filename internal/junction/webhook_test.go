@@ -1,6 +1,7 @@
 package junction
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -87,11 +88,18 @@ func isWebhookError(err error) bool {
 }
 
 func FuzzParseWebhookEvent(f *testing.F) {
-	for _, s := range []string{createdEvent, errorEvent, `{"event_type":"x"}`, `{"event_type":"provider.connection.created","data":{"provider":"a","source":{"slug":1}}}`, `{}`, `[`, "\x00"} {
+	for _, s := range []string{createdEvent, errorEvent, `{"event_type":"x"}`, `{"event_type":"provider.connection.created","data":{"provider":"a","source":{"slug":1}}}`, `{}`, `[`, "\x00",
+		`{"event_type":"provider.connection.error","user_id":"u","user_id":"v","data":{"provider":{"slug":"oura"},"provider":"garmin"}}`,
+		"\ufeff" + errorEvent, `{"event_type":"provider.connection.created","user_id":"u","data":null}`, `{"event_type":"\u0000","user_id":""}`,
+		`{"event_type":"provider.connection.created","user_id":"u","data":{"provider":{"slug":{"slug":"x"}}}}`, strings.Repeat("[", 10000),
+		`{"event_type":"provider.connection.created","user_id":"u"} trailing`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		event, err := ParseWebhookEvent(body)
+		if err == nil && !json.Valid(body) {
+			t.Fatalf("accepted a body that is not JSON: %q", body)
+		}
 		if err != nil {
 			if !isWebhookError(err) {
 				t.Fatalf("error %v does not say it is about the webhook", err)

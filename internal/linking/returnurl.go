@@ -77,7 +77,9 @@ func (p *ReturnPolicy) Origins() []string {
 // Check returns the normalised return_to or an Invalid error naming field.
 func (p *ReturnPolicy) Check(field, raw string) (string, error) {
 	reject := FieldErrorf(field, "%s is not one of the return URLs this app allows", field)
-	if len(raw) > 2048 || strings.ContainsAny(raw, "\\\x00\r\n\t ") {
+	// No white space, control character (url.Parse lets them through in a
+	// fragment, and deep links are returned as written) or backslash.
+	if len(raw) > 2048 || strings.ContainsFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
 		return "", reject
 	}
 	u, err := url.Parse(raw)

@@ -42,6 +42,8 @@ func TestReturnPolicyCheck(t *testing.T) {
 		{"prefixapp://cbx", false},
 		{"evilapp://linked", false},
 		{"https://app.example.com/\r\nSet-Cookie:x", false},
+		{"myapp://linked#\x10", false}, // url.Parse keeps control characters in a fragment
+		{"myapp://linked/\x7f", false},
 		{"", false},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 func TestParseLimit(t *testing.T) {
@@ -119,12 +121,7 @@ func TestRedisLimitIsSharedAcrossClients(t *testing.T) {
 	prefix := randomPrefix()
 	var limiters []Limiter
 	for range 3 { // three replicas, three connections
-		client, err := OpenRedis(t.Context(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = client.Close() })
-		limiters = append(limiters, NewRedis(client, prefix, Limit{10, time.Minute}))
+		limiters = append(limiters, openRedis(t, url, zerolog.Nop()).Limiter(prefix, Limit{10, time.Minute}))
 	}
 	if got := countAllowed(t, limiters, "user:a", 100); got != 10 {
 		t.Fatalf("3 replicas admitted %d of 100, want 10", got)
@@ -134,14 +131,20 @@ func TestRedisLimitIsSharedAcrossClients(t *testing.T) {
 	}
 }
 
-func TestRedisDeniesWithRetryAfterAndPrefixIsolates(t *testing.T) {
-	client, err := OpenRedis(t.Context(), redisURL(t))
+func openRedis(t *testing.T, url string, log zerolog.Logger) *Redis {
+	t.Helper()
+	r, err := OpenRedis(t.Context(), url, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = client.Close() })
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+func TestRedisDeniesWithRetryAfterAndPrefixIsolates(t *testing.T) {
+	rdb := openRedis(t, redisURL(t), zerolog.Nop())
 	limit := Limit{2, time.Hour}
-	first := NewRedis(client, randomPrefix(), limit)
+	first := rdb.Limiter(randomPrefix(), limit)
 	for range 2 {
 		if d, err := first.Allow(t.Context(), "ip:1"); err != nil || !d.Allowed {
 			t.Fatalf("Allow = %+v, %v; want allowed", d, err)
@@ -151,27 +154,35 @@ func TestRedisDeniesWithRetryAfterAndPrefixIsolates(t *testing.T) {
 	if err != nil || d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 30*time.Minute {
 		t.Fatalf("third request: %+v, %v; want denied, retry within 30m (2/h)", d, err)
 	}
-	other := NewRedis(client, randomPrefix(), limit)
+	other := rdb.Limiter(randomPrefix(), limit)
 	if d, err := other.Allow(t.Context(), "ip:1"); err != nil || !d.Allowed {
 		t.Fatalf("a different prefix shares state: %+v, %v", d, err)
 	}
-	if got := countAllowed(t, []Limiter{NewRedis(client, randomPrefix(), Limit{})}, "k", 50); got != 50 {
+	if got := countAllowed(t, []Limiter{rdb.Limiter(randomPrefix(), Limit{})}, "k", 50); got != 50 {
 		t.Fatalf("disabled Redis limit admitted %d of 50", got)
 	}
 }
 
 func TestOpenRedisHidesPassword(t *testing.T) {
 	for _, url := range []string{
-		"redis://:s3cretpass@127.0.0.1:1/0",          // nothing listens
 		"redis://user:s3cretpass@127.0.0.1:1/notadb", // unparseable database
 		"http://:s3cretpass@127.0.0.1:6379/0",        // wrong scheme
 	} {
-		_, err := OpenRedis(t.Context(), url)
+		_, err := OpenRedis(t.Context(), url, zerolog.Nop())
 		if err == nil {
 			t.Fatalf("OpenRedis succeeded for a bad URL")
 		}
 		if strings.Contains(err.Error(), "s3cretpass") {
 			t.Fatalf("error leaks the password: %v", err)
 		}
+	}
+	// Nothing listens: linkbff starts, says so, and never names the password.
+	var log strings.Builder
+	rdb := openRedis(t, "redis://:s3cretpass@127.0.0.1:1/0", zerolog.New(&log))
+	if d, err := rdb.Limiter("p:", Limit{1, time.Hour}).Allow(t.Context(), "k"); err != nil || !d.Allowed {
+		t.Fatalf("a Redis that is down must fail open: %+v, %v", d, err)
+	}
+	if !strings.Contains(log.String(), msgOpened) || strings.Contains(log.String(), "s3cretpass") {
+		t.Fatalf("startup log: %s", log.String())
 	}
 }

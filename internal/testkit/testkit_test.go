@@ -1,9 +1,11 @@
 package testkit
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -86,5 +88,56 @@ func TestWebhookSignatureVerifies(t *testing.T) {
 	}
 	if err := VerifyWebhook(WebhookSecret, h, append(body, ' ')); err == nil {
 		t.Fatal("a changed body verified")
+	}
+}
+
+func TestFaultProxyInjectsEachKind(t *testing.T) {
+	var reached atomic.Int32
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	defer upstream.Close()
+	p := NewFaultProxy(t, upstream.URL)
+	c := NewClient(t, p.URL)
+	if r := c.Do(http.MethodGet, "/x", nil); r.Status != http.StatusOK || string(r.Body) != `{"ok":true}` {
+		t.Fatalf("pass-through: %d %s", r.Status, r.Body)
+	}
+	p.Inject(Fault{Kind: FaultStatus, Rate: 1, Match: "POST /v2/", Status: http.StatusServiceUnavailable, RetryAfter: "3"})
+	if r := c.Do(http.MethodPost, "/v2/link/token", "{}"); r.Status != 503 || r.Header.Get("Retry-After") != "3" {
+		t.Errorf("status fault: %d %v", r.Status, r.Header)
+	}
+	if r := c.Do(http.MethodGet, "/v2/providers", nil); r.Status != http.StatusOK {
+		t.Errorf("a request the fault does not match: %d", r.Status)
+	}
+	before := reached.Load()
+	// POSTs: Go's transport silently re-sends a GET whose connection reset.
+	p.Inject(Fault{Kind: FaultReset, Rate: 1})
+	if _, err := c.Send(http.MethodPost, "/x", "{}"); err == nil {
+		t.Error("reset: the request succeeded")
+	}
+	if reached.Load() != before {
+		t.Error("reset: the request reached upstream")
+	}
+	p.Inject(Fault{Kind: FaultResetAfter, Rate: 1})
+	if _, err := c.Send(http.MethodPost, "/x", "{}"); err == nil || reached.Load() != before+1 {
+		t.Errorf("reset after upstream: err %v, upstream reached %d times", err, reached.Load()-before)
+	}
+	p.Inject(Fault{Kind: FaultGarbage, Rate: 1})
+	if r := c.Do(http.MethodGet, "/x", nil); r.Status != http.StatusOK || json.Valid(r.Body) {
+		t.Errorf("garbage: %d %s", r.Status, r.Body)
+	}
+	p.Inject(Fault{Kind: FaultDelay, Rate: 1, Delay: 50 * time.Millisecond})
+	start := time.Now()
+	if r := c.Do(http.MethodGet, "/x", nil); r.Status != http.StatusOK || time.Since(start) < 50*time.Millisecond {
+		t.Errorf("delay: %d after %s", r.Status, time.Since(start))
+	}
+	p.Inject()
+	if r := c.Do(http.MethodGet, "/x", nil); r.Status != http.StatusOK {
+		t.Errorf("faults cleared: %d", r.Status)
+	}
+	if p.Injected(FaultStatus) != 1 || p.Injected(FaultReset) != 1 || p.Requests() != 8 {
+		t.Errorf("counts: status %d reset %d requests %d", p.Injected(FaultStatus), p.Injected(FaultReset), p.Requests())
 	}
 }

@@ -2,13 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,64 +17,13 @@ import (
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/postgres"
 	"github.com/linkbff/linkbff/internal/store/storetest"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
-// baseURL returns TEST_DATABASE_URL or skips loudly.
-func baseURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv("TEST_DATABASE_URL")
-	if u == "" {
-		t.Skip("TEST_DATABASE_URL not set: PostgreSQL store tests SKIPPED " +
-			"(e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	return u
-}
-
-// freshSchema creates an empty schema, drops it when the test ends, and
-// returns a URL whose connections use it through search_path.
+// freshSchema is an empty schema for one test.
 func freshSchema(t *testing.T) string {
-	t.Helper()
-	base := baseURL(t)
-	suffix := make([]byte, 8)
-	rand.Read(suffix)
-	schema := "linkbff_test_" + hex.EncodeToString(suffix)
-
-	admin, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer admin.Close(context.Background())
-	if _, err := admin.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("connect for cleanup: %v", err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	return withSearchPath(t, base, schema)
-}
-
-func withSearchPath(t *testing.T, base, schema string) string {
-	t.Helper()
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema // key=value form
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL is not a valid URL")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	u, _ := testkit.PostgresSchema(t)
+	return u
 }
 
 func open(t *testing.T, url string) *store.Store {
@@ -90,7 +36,7 @@ func open(t *testing.T, url string) *store.Store {
 }
 
 func TestStore(t *testing.T) {
-	baseURL(t)
+	testkit.PostgresURL(t)
 	storetest.Run(t, func(t *testing.T) *store.Store { return open(t, freshSchema(t)) })
 }
 
@@ -120,27 +66,10 @@ func TestInvalidURLHidesIt(t *testing.T) {
 	}
 }
 
-// withParam adds one runtime parameter to a postgres:// URL.
-func withParam(t *testing.T, raw, key, value string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set(key, value)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // Connections killed under the pool (pg_terminate_backend, a failover) cost
 // no request: each call is retried once on a new connection.
 func TestKilledConnectionsAreRetried(t *testing.T) {
-	appName := "linkbff_kill_" + strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")
-	target := withParam(t, freshSchema(t), "application_name", appName)
-	if !strings.HasPrefix(target, "postgres") {
-		t.Skip("TEST_DATABASE_URL is not a URL")
-	}
+	target, application := testkit.PostgresSchema(t)
 	s := open(t, target)
 	defer s.Close()
 	ctx := t.Context()
@@ -149,27 +78,8 @@ func TestKilledConnectionsAreRetried(t *testing.T) {
 		wg.Go(func() { _, _ = s.UserMappingByAppUser(ctx, fmt.Sprintf("warm-%d", i)) })
 	}
 	wg.Wait()
-
-	admin, err := pgx.Connect(ctx, baseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(context.Background())
-	var killed int
-	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`, appName).Scan(&killed); err != nil || killed == 0 {
-		t.Fatalf("terminated %d backends: %v", killed, err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		var left int
-		if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`, appName).Scan(&left); err != nil {
-			t.Fatal(err)
-		}
-		if left == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d backends still alive", left)
-		}
+	if killed := testkit.TerminatePostgresBackends(t, application); killed == 0 {
+		t.Fatal("no backend to terminate")
 	}
 
 	// Each call may meet a killed connection: the pool holds several.
