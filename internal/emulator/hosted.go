@@ -72,7 +72,7 @@ func (e *Emulator) consentScreen(w http.ResponseWriter, r *http.Request) {
 		e.finishWithError(w, r, t, status.errorType(), http.StatusBadRequest)
 		return
 	}
-	p, ok := findProvider(r.PathValue("provider"))
+	p, ok := findProvider(pathParam(r, "provider"))
 	if !ok || !p.linkable() || !t.allows(p.slug) {
 		e.renderResult(w, http.StatusBadRequest, "Provider not available", "This provider cannot be connected with this link.", "invalid_provider")
 		return

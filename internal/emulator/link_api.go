@@ -92,7 +92,7 @@ func (e *Emulator) oauthProvider(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	slug := r.PathValue("oauth_provider")
+	slug := pathParam(r, "oauth_provider")
 	p, ok := findProvider(slug)
 	if !ok || !p.isOAuth() {
 		writeDetail(w, http.StatusBadRequest, "Invalid provider: "+slug+" is not an OAuth provider.")

@@ -75,7 +75,7 @@ func (e *Emulator) getUser(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) resolveUser(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	u, ok := e.state.usersByClientID[r.PathValue("client_user_id")]
+	u, ok := e.state.usersByClientID[pathParam(r, "client_user_id")]
 	if !ok {
 		writeDetail(w, http.StatusNotFound, userNotFound)
 		return
@@ -101,7 +101,7 @@ func (e *Emulator) connectedProviders(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) deregisterProvider(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("provider")
+	slug := pathParam(r, "provider")
 	if !isKnownProviderSlug(slug) {
 		writeValidation(w, []validationIssue{{
 			Type: "enum", Loc: []any{"path", "provider"}, Msg: "Input should be a valid provider slug", Input: slug,
@@ -127,7 +127,7 @@ func (e *Emulator) signInToken(w http.ResponseWriter, r *http.Request) {
 // withUser resolves the {user_id} path parameter and runs fn under e.mu,
 // answering 422 for a malformed id and 404 for an unknown one.
 func (e *Emulator) withUser(w http.ResponseWriter, r *http.Request, fn func(u *user)) {
-	id, ok := pathUUID(w, "user_id", r.PathValue("user_id"))
+	id, ok := pathUUID(w, "user_id", pathParam(r, "user_id"))
 	if !ok {
 		return
 	}
