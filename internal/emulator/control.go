@@ -74,8 +74,8 @@ func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request
 
 // controlDeliveries is GET /_emulator/deliveries: every delivery attempt.
 func (e *Emulator) controlDeliveries(w http.ResponseWriter, _ *http.Request) {
-	e.mu.Lock()
-	out := append([]deliveryAttempt{}, e.state.attempts...)
-	e.mu.Unlock()
+	e.delivery.mu.Lock()
+	out := append([]deliveryAttempt{}, e.delivery.attempts...)
+	e.delivery.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }

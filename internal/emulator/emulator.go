@@ -70,8 +70,12 @@ type Emulator struct {
 	webhook   *svix.Webhook
 	handler   http.Handler
 
-	mu    sync.Mutex
-	state state
+	// mu guards state (users and connections); tokens and the delivery
+	// log have their own locks, so minting a token never waits for them.
+	mu       sync.RWMutex
+	state    state
+	tokens   *tokenStore
+	delivery deliveryLog
 
 	// deliveryCtx is canceled by Close; deliveries tracks their goroutines.
 	deliveryCtx    context.Context
@@ -89,10 +93,10 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TeamID == "" {
-		cfg.TeamID = uuid.NewString()
-	} else if _, err := uuid.Parse(cfg.TeamID); err != nil {
-		return nil, fmt.Errorf("emulator: TeamID %q is not a uuid", cfg.TeamID)
+	if cfg.TeamID != "" {
+		if _, err := uuid.Parse(cfg.TeamID); err != nil {
+			return nil, fmt.Errorf("emulator: TeamID %q is not a uuid", cfg.TeamID)
+		}
 	}
 	switch cfg.Env {
 	case "":
@@ -120,7 +124,10 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Emulator{cfg: cfg, publicURL: publicURL, state: newState()}
+	e := &Emulator{cfg: cfg, publicURL: publicURL, state: newState(), tokens: newTokenStore()}
+	if e.cfg.TeamID == "" {
+		e.cfg.TeamID = uuid.NewString()
+	}
 	if cfg.WebhookURL != "" {
 		if err := validateWebhookURL(cfg.WebhookURL); err != nil {
 			return nil, err
@@ -173,19 +180,12 @@ func (e *Emulator) Handler() http.Handler { return e.handler }
 // The handler keeps answering, but schedules no more deliveries.
 func (e *Emulator) Close() {
 	e.closeOnce.Do(func() {
-		e.mu.Lock()
-		e.state.closed = true
-		e.mu.Unlock()
+		e.delivery.mu.Lock()
+		e.delivery.closed = true
+		e.delivery.mu.Unlock()
 		e.cancelDelivery()
 	})
 	e.deliveries.Wait()
-}
-
-// UserCount reports how many users exist.
-func (e *Emulator) UserCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.state.usersByID)
 }
 
 // NewWebhookSecret returns a random secret in Svix's "whsec_<base64>" form.

@@ -42,16 +42,18 @@ func (e *Emulator) createLinkToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.state.usersByID[t.userID]; !ok {
+	// The user's own id string is kept, not the request's copy: tokens
+	// are many, users few.
+	userID, ok := e.knownUserID(t.userID)
+	if !ok {
 		writeDetail(w, http.StatusNotFound, userNotFound)
 		return
 	}
-	e.pruneTokensLocked()
+	t.userID = userID
+	now := e.now()
 	t.token = newLinkToken()
-	t.expiresAt = e.now().Add(e.cfg.TokenTTL)
-	e.state.tokens[t.token] = t
+	t.expiresAt = now.Add(e.cfg.TokenTTL)
+	e.tokens.add(t, now)
 	writeJSON(w, http.StatusOK, wireLinkToken{LinkToken: t.token, LinkWebURL: e.linkWebURL(r, t.token)})
 }
 
