@@ -79,6 +79,7 @@ func wire(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *app, e
 			WebhookURL:    cfg.PublicURL + "/webhooks/junction",
 			WebhookSecret: cfg.JunctionWebhookSecret,
 			Logger:        log.With().Str("component", "emulator").Logger(),
+			StatePath:     emulatorStatePath(cfg.DatabaseURL),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("start the Junction emulator: %w", err)

@@ -68,6 +68,7 @@ func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request
 		},
 	}
 	e.mu.Unlock()
+	e.stateChanged()
 	e.sendWebhook(event.EventType, event)
 	writeJSON(w, http.StatusOK, view)
 }

@@ -53,6 +53,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger defaults to zerolog.Nop().
 	Logger zerolog.Logger
+	// StatePath, when set, is a JSON file that keeps users and connections
+	// across restarts: read by New, rewritten (atomically) after changes
+	// and by Close. Its team id is reused when TeamID is empty.
+	StatePath string
 }
 
 // DefaultRetrySchedule is Svix's schedule, shortened for development.
@@ -82,6 +86,11 @@ type Emulator struct {
 	cancelDelivery context.CancelFunc
 	deliveries     sync.WaitGroup
 	closeOnce      sync.Once
+
+	// saveRequests wakes saveLoop, which ends (closing saverDone) with
+	// deliveryCtx; both are nil without Config.StatePath.
+	saveRequests chan struct{}
+	saverDone    chan struct{}
 }
 
 // New validates cfg, fills in defaults and returns an Emulator.
@@ -125,6 +134,11 @@ func New(cfg Config) (*Emulator, error) {
 		cfg.Now = time.Now
 	}
 	e := &Emulator{cfg: cfg, publicURL: publicURL, state: newState(), tokens: newTokenStore()}
+	if cfg.StatePath != "" {
+		if err := e.loadState(); err != nil {
+			return nil, err
+		}
+	}
 	if e.cfg.TeamID == "" {
 		e.cfg.TeamID = uuid.NewString()
 	}
@@ -137,6 +151,12 @@ func New(cfg Config) (*Emulator, error) {
 		}
 	}
 	e.deliveryCtx, e.cancelDelivery = context.WithCancel(context.Background())
+	if cfg.StatePath != "" {
+		e.saveRequests = make(chan struct{}, 1)
+		e.saverDone = make(chan struct{})
+		go e.saveLoop()
+		e.saveRequests <- struct{}{} // write the file at once: it names the team id
+	}
 	e.handler = e.routes()
 	return e, nil
 }
@@ -176,14 +196,19 @@ func newSigner(secret string) (*svix.Webhook, error) {
 // logos and the /_emulator control endpoints.
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
-// Close cancels pending webhook deliveries and waits for their goroutines.
-// The handler keeps answering, but schedules no more deliveries.
+// Close cancels pending webhook deliveries and waits for their goroutines,
+// and writes the state file a last time. The handler keeps answering, but
+// schedules no more deliveries.
 func (e *Emulator) Close() {
 	e.closeOnce.Do(func() {
 		e.delivery.mu.Lock()
 		e.delivery.closed = true
 		e.delivery.mu.Unlock()
 		e.cancelDelivery()
+		if e.saverDone != nil {
+			<-e.saverDone
+			e.saveState()
+		}
 	})
 	e.deliveries.Wait()
 }

@@ -187,6 +187,7 @@ func (e *Emulator) connect(r *http.Request, userID string, p provider) bool {
 		},
 	}
 	e.mu.Unlock()
+	e.stateChanged()
 	e.sendWebhook(event.EventType, event)
 	return true
 }

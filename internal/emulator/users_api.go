@@ -50,6 +50,7 @@ func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request) {
 	e.state.userOrder = append(e.state.userOrder, candidate)
 	out := e.userToWire(r, candidate)
 	e.mu.Unlock()
+	e.stateChanged()
 	writeJSON(w, http.StatusOK, out)
 }
 
@@ -152,7 +153,7 @@ func (e *Emulator) viewUser(w http.ResponseWriter, r *http.Request, render func(
 }
 
 // updateUser is viewUser for changes: fn runs under the write lock and
-// returns the status and body to send.
+// returns the status and body to send; a 200 also saves the state.
 func (e *Emulator) updateUser(w http.ResponseWriter, r *http.Request, fn func(u *user) (int, any)) {
 	id, ok := pathUUID(w, "user_id", pathParam(r, "user_id"))
 	if !ok {
@@ -166,6 +167,7 @@ func (e *Emulator) updateUser(w http.ResponseWriter, r *http.Request, fn func(u 
 	}
 	e.mu.Unlock()
 	if status == http.StatusOK {
-		}
+		e.stateChanged()
+	}
 	writeJSON(w, status, out)
 }
