@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,104 +10,51 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func envOf(values map[string]string) func(string) string {
 	return func(key string) string { return values[key] }
 }
 
-// startRun runs the command on a free port and returns its base URL, its
-// stdout lines and a stop function that returns run's error.
-func startRun(t *testing.T, args []string, env map[string]string) (string, <-chan string, func() error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	stdoutR, stdoutW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, args, envOf(env), stdoutW, io.Discard)
-		stdoutW.Close()
-		done <- err
-	}()
-	// Big enough that the scanner never blocks the server's logging: it is
-	// the only reader of stdout, so no line is lost to another.
-	lines := make(chan string, 10000)
-	go func() {
-		defer close(lines)
-		scanner := bufio.NewScanner(stdoutR)
-		for scanner.Scan() {
-			lines <- scanner.Text()
-		}
-	}()
-	var first struct {
+func TestRunServesAndShutsDown(t *testing.T) {
+	s := testkit.StartRun(t, run, []string{"-addr", "127.0.0.1:0"}, map[string]string{"EMULATOR_API_KEY": "sk_us_env"}, testkit.EmulatorListening)
+	// The first line says where it listens; with no -public-url, links
+	// point there.
+	first := s.Logs.Lines()[0]
+	var listening struct {
 		Addr    string `json:"addr"`
 		Message string `json:"message"`
 	}
-	select {
-	case line := <-lines:
-		if err := json.Unmarshal([]byte(line), &first); err != nil || first.Message != "junction emulator listening" || first.Addr == "" {
-			cancel()
-			t.Fatalf("first stdout line = %q", line)
-		}
-	case err := <-done:
-		cancel()
-		t.Fatalf("run returned early: %v", err)
+	if err := json.Unmarshal([]byte(first), &listening); err != nil || listening.Message != testkit.EmulatorListening || listening.Addr == "" {
+		t.Fatalf("first stdout line = %q", first)
 	}
-	stop := func() error {
-		cancel()
-		return <-done
-	}
-	return "http://" + first.Addr, lines, stop
-}
+	base := "http://" + listening.Addr
 
-func TestRunServesAndShutsDown(t *testing.T) {
-	base, lines, stop := startRun(t, []string{"-addr", "127.0.0.1:0"}, map[string]string{"EMULATOR_API_KEY": "sk_us_env"})
-
-	req, _ := http.NewRequest("POST", base+"/v2/user", strings.NewReader(`{"client_user_id":"cmd-test"}`))
-	req.Header.Set("x-vital-api-key", "sk_us_env")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := s.Do("POST", "/v2/user", map[string]string{"client_user_id": "cmd-test"}, "x-vital-api-key", "sk_us_env")
 	var user struct {
 		UserID string `json:"user_id"`
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&user)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || user.UserID == "" {
-		t.Fatalf("create user: status %d", resp.StatusCode)
+	r.JSON(t, &user)
+	if r.Status != http.StatusOK || user.UserID == "" {
+		t.Fatalf("create user: status %d", r.Status)
 	}
 
-	body, _ := json.Marshal(map[string]string{"user_id": user.UserID})
-	req, _ = http.NewRequest("POST", base+"/v2/link/token", bytes.NewReader(body))
-	req.Header.Set("x-vital-api-key", "sk_us_env")
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lt struct {
-		LinkToken  string `json:"link_token"`
-		LinkWebURL string `json:"link_web_url"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&lt)
-	resp.Body.Close()
+	r = s.Do("POST", "/v2/link/token", map[string]string{"user_id": user.UserID}, "x-vital-api-key", "sk_us_env")
+	var lt testkit.LinkToken
+	r.JSON(t, &lt)
 	if !strings.HasPrefix(lt.LinkWebURL, base+"/link/?token=") {
 		t.Fatalf("link_web_url = %q, want it under %s", lt.LinkWebURL, base)
 	}
-	page, err := http.Get(lt.LinkWebURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page.Body.Close()
-	if page.StatusCode != http.StatusOK {
-		t.Fatalf("hosted Link page: %d", page.StatusCode)
+	if page := s.Do("GET", lt.LinkWebURL, nil); page.Status != http.StatusOK {
+		t.Fatalf("hosted Link page: %d", page.Status)
 	}
 
-	if err := stop(); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	s.Stop()
 	// Request lines name the path but never the query, which holds the token.
 	sawLinkPage := false
-	for line := range lines {
+	for _, line := range s.Logs.Lines() {
 		if strings.Contains(line, lt.LinkToken) || strings.Contains(line, url.QueryEscape(lt.LinkToken)) || strings.Contains(line, "sk_us_env") {
 			t.Fatalf("a log line leaks a secret: %s", line)
 		}

@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // BenchmarkLinkToken measures the app's hot path end to end: JWT check,
 // user mapping lookup, session insert and a Junction (emulator) call over
 // real HTTP, through the real server on SQLite.
 func BenchmarkLinkToken(b *testing.B) {
-	s := startServer(b, map[string]string{"RATE_LIMIT_USER": "off", "LOG_LEVEL": "info"})
+	s := testkit.Start(b, run, map[string]string{"RATE_LIMIT_USER": "off", "LOG_LEVEL": "info"})
 	tokens := make([]string, 16)
 	for i := range tokens {
-		tokens[i] = s.devToken(fmt.Sprintf("bench-%d", i))
+		tokens[i] = s.DevToken(fmt.Sprintf("bench-%d", i))
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -21,7 +23,7 @@ func BenchmarkLinkToken(b *testing.B) {
 		i := 0
 		for pb.Next() {
 			i++
-			if r := s.request(http.MethodPost, "/v1/link/token", tokens[i%len(tokens)], nil); r.Status != http.StatusOK {
+			if r := s.Request(http.MethodPost, "/v1/link/token", tokens[i%len(tokens)], nil); r.Status != http.StatusOK {
 				b.Errorf("status %d", r.Status)
 			}
 		}

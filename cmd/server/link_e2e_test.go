@@ -6,24 +6,26 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestDevModeLinkFlowReturnsToApp(t *testing.T) {
-	s := startServer(t, nil)
-	token := s.devToken("alice")
-	lt := s.newLinkToken(token, map[string]any{"provider": "oura", "return_to": s.URL + "/settings?tab=health"})
+	s := testkit.Start(t, run, nil)
+	token := s.DevToken("alice")
+	lt := s.NewLinkToken(token, map[string]any{"provider": "oura", "return_to": s.URL + "/settings?tab=health"})
 	if !strings.Contains(lt.LinkWebURL, url.QueryEscape(lt.LinkToken)) {
 		t.Errorf("link_web_url %q does not carry the token", lt.LinkWebURL)
 	}
 
-	callback := s.finishLink(lt, "oura", act("approve"))
+	callback := s.FinishLink(lt, "oura", testkit.Act("approve"))
 	if !strings.HasPrefix(callback, s.URL+"/link/callback/") || !strings.Contains(callback, "state=success") {
 		t.Fatalf("emulator redirected to %q", callback)
 	}
-	if r := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json"); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte(`"status":"connected"`)) {
+	if r := s.Request(http.MethodGet, callback, "", nil, "Accept", "application/json"); r.Status != http.StatusOK || !bytes.Contains(r.Body, []byte(`"status":"connected"`)) {
 		t.Fatalf("callback as JSON despite return_to: %d %s", r.Status, r.Body)
 	}
-	r := s.request(http.MethodGet, callback, "", nil)
+	r := s.Request(http.MethodGet, callback, "", nil)
 	if r.Status != http.StatusSeeOther {
 		t.Fatalf("callback: want 303 to return_to, got %d %s", r.Status, r.Body)
 	}
@@ -38,17 +40,17 @@ func TestDevModeLinkFlowReturnsToApp(t *testing.T) {
 }
 
 func TestCallbackOutcomes(t *testing.T) {
-	s := startServer(t, nil)
-	token := s.devToken("bob")
+	s := testkit.Start(t, run, nil)
+	token := s.DevToken("bob")
 	tests := []struct {
 		name       string
 		action     url.Values
 		wantStatus string
 		wantType   string
 	}{
-		{"approve", act("approve"), "connected", ""},
-		{"deny", act("deny"), "error", "provider_credential_error"},
-		{"close", act("close"), "cancelled", "user_cancelled"},
+		{"approve", testkit.Act("approve"), "connected", ""},
+		{"deny", testkit.Act("deny"), "error", "provider_credential_error"},
+		{"close", testkit.Act("close"), "cancelled", "user_cancelled"},
 	}
 	for _, errorType := range []string{"invalid_token", "token_expired", "token_consumed", "token_not_validated",
 		"provider_credential_error", "provider_password_expired", "provider_api_error", "unsupported_region",
@@ -58,21 +60,21 @@ func TestCallbackOutcomes(t *testing.T) {
 			action     url.Values
 			wantStatus string
 			wantType   string
-		}{errorType, act("error", "error_type", errorType), "error", errorType})
+		}{errorType, testkit.Act("error", "error_type", errorType), "error", errorType})
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			lt := s.newLinkToken(token, map[string]any{"provider": "fitbit"})
-			callback := s.finishLink(lt, "fitbit", tc.action)
+			lt := s.NewLinkToken(token, map[string]any{"provider": "fitbit"})
+			callback := s.FinishLink(lt, "fitbit", tc.action)
 
-			r := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+			r := s.Request(http.MethodGet, callback, "", nil, "Accept", "application/json")
 			var got callbackResult
-			r.json(t, &got)
+			r.JSON(t, &got)
 			if r.Status != http.StatusOK || got.Status != tc.wantStatus || deref(got.ErrorType) != tc.wantType || deref(got.Provider) != "fitbit" {
 				t.Fatalf("callback JSON %d %s, want %s/%s", r.Status, r.Body, tc.wantStatus, tc.wantType)
 			}
 
-			page := s.request(http.MethodGet, callback, "", nil, "Accept", "text/html")
+			page := s.Request(http.MethodGet, callback, "", nil, "Accept", "text/html")
 			if page.Status != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
 				t.Fatalf("callback page %d %s", page.Status, page.Header.Get("Content-Type"))
 			}
@@ -103,58 +105,58 @@ func deref(s *string) string {
 }
 
 func TestCallbackRecordsTheFirstOutcomeOnly(t *testing.T) {
-	s := startServer(t, nil)
-	lt := s.newLinkToken(s.devToken("carol"), map[string]any{"provider": "oura"})
-	callback := s.finishLink(lt, "oura", act("approve"))
-	first := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+	s := testkit.Start(t, run, nil)
+	lt := s.NewLinkToken(s.DevToken("carol"), map[string]any{"provider": "oura"})
+	callback := s.FinishLink(lt, "oura", testkit.Act("approve"))
+	first := s.Request(http.MethodGet, callback, "", nil, "Accept", "application/json")
 
 	// A forged second outcome on the same session changes nothing.
 	forged := strings.Replace(callback, "state=success", "state=error&error_type=provider_api_error&error=nope", 1)
-	second := s.request(http.MethodGet, forged, "", nil, "Accept", "application/json")
-	reload := s.request(http.MethodGet, callback, "", nil, "Accept", "application/json")
-	for _, r := range []response{first, second, reload} {
+	second := s.Request(http.MethodGet, forged, "", nil, "Accept", "application/json")
+	reload := s.Request(http.MethodGet, callback, "", nil, "Accept", "application/json")
+	for _, r := range []testkit.Response{first, second, reload} {
 		var got callbackResult
-		r.json(t, &got)
+		r.JSON(t, &got)
 		if got.Status != "connected" {
 			t.Fatalf("outcome changed: %s", r.Body)
 		}
 	}
 
 	// The token is single use: Link itself refuses a second pass.
-	again := s.finishLink(lt, "oura", act("approve"))
+	again := s.FinishLink(lt, "oura", testkit.Act("approve"))
 	if !strings.Contains(again, "error_type=token_consumed") {
 		t.Fatalf("second use of a link token redirected to %q", again)
 	}
 }
 
 func TestCallbackUnknownSessions(t *testing.T) {
-	s := startServer(t, nil)
+	s := testkit.Start(t, run, nil)
 	for _, path := range []string{
 		"/link/callback/00000000000000000000000000000000?state=success",
 		"/link/callback/not-a-session?state=success",
 		"/link/callback/" + strings.Repeat("a", 500) + "?state=success",
 	} {
-		page := s.request(http.MethodGet, path, "", nil)
+		page := s.Request(http.MethodGet, path, "", nil)
 		if page.Status != http.StatusNotFound || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") || !bytes.Contains(page.Body, []byte("expired")) {
 			t.Errorf("%s: %d %s", path, page.Status, page.Body)
 		}
-		api := s.request(http.MethodGet, path, "", nil, "Accept", "application/json")
-		if api.Status != http.StatusNotFound || api.errorCode(t) != "not_found" {
+		api := s.Request(http.MethodGet, path, "", nil, "Accept", "application/json")
+		if api.Status != http.StatusNotFound || api.ErrorCode(t) != "not_found" {
 			t.Errorf("%s as JSON: %d %s", path, api.Status, api.Body)
 		}
 	}
 }
 
 func TestCallbackNeverEchoesJunctionErrorText(t *testing.T) {
-	s := startServer(t, nil)
-	lt := s.newLinkToken(s.devToken("dave"), nil)
-	callback := s.finishLink(lt, "oura", act("deny"))
+	s := testkit.Start(t, run, nil)
+	lt := s.NewLinkToken(s.DevToken("dave"), nil)
+	callback := s.FinishLink(lt, "oura", testkit.Act("deny"))
 	u, _ := url.Parse(callback)
 	q := u.Query()
 	q.Set("error", `<script>alert("x")</script>`)
 	q.Set("error_type", `<img src=x onerror=alert(1)>`)
 	u.RawQuery = q.Encode()
-	page := s.request(http.MethodGet, u.String(), "", nil)
+	page := s.Request(http.MethodGet, u.String(), "", nil)
 	if bytes.Contains(page.Body, []byte("<script>alert")) || bytes.Contains(page.Body, []byte("<img")) || bytes.Contains(page.Body, []byte("alert(")) {
 		t.Fatalf("callback page echoes attacker text:\n%s", page.Body)
 	}
@@ -164,20 +166,20 @@ func TestCallbackNeverEchoesJunctionErrorText(t *testing.T) {
 }
 
 func TestReturnToMustBeAllowed(t *testing.T) {
-	s := startServer(t, map[string]string{"ALLOWED_RETURN_URLS": "https://app.example.com,myapp://linked"})
-	token := s.devToken("erin")
+	s := testkit.Start(t, run, map[string]string{"ALLOWED_RETURN_URLS": "https://app.example.com,myapp://linked"})
+	token := s.DevToken("erin")
 	for _, returnTo := range []string{
 		"//evil.com", "https://app.example.com.evil.com/", "javascript:alert(1)", "https://app.example.com@evil.com/",
 		"https://evil.com/?https://app.example.com", "http://app.example.com/", "myapp://linkedin", "data:text/html,x", "/relative",
 	} {
-		r := s.request(http.MethodPost, "/v1/link/token", token, map[string]any{"return_to": returnTo})
-		if r.Status != http.StatusBadRequest || r.errorCode(t) != "invalid_request" || !bytes.Contains(r.Body, []byte(`"field":"return_to"`)) {
+		r := s.Request(http.MethodPost, "/v1/link/token", token, map[string]any{"return_to": returnTo})
+		if r.Status != http.StatusBadRequest || r.ErrorCode(t) != "invalid_request" || !bytes.Contains(r.Body, []byte(`"field":"return_to"`)) {
 			t.Errorf("return_to %q: %d %s", returnTo, r.Status, r.Body)
 		}
 	}
 	for _, returnTo := range []string{"https://app.example.com/settings", "myapp://linked/done"} {
-		lt := s.newLinkToken(token, map[string]any{"return_to": returnTo})
-		r := s.request(http.MethodGet, s.finishLink(lt, "garmin", act("close")), "", nil)
+		lt := s.NewLinkToken(token, map[string]any{"return_to": returnTo})
+		r := s.Request(http.MethodGet, s.FinishLink(lt, "garmin", testkit.Act("close")), "", nil)
 		loc := r.Header.Get("Location")
 		if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, returnTo+"?") || !strings.Contains(loc, "link_status=cancelled") || !strings.Contains(loc, "error_type=user_cancelled") {
 			t.Errorf("return_to %q: %d Location %q", returnTo, r.Status, loc)
@@ -186,8 +188,8 @@ func TestReturnToMustBeAllowed(t *testing.T) {
 }
 
 func TestLinkTokenRejectsBadInput(t *testing.T) {
-	s := startServer(t, map[string]string{"PROVIDERS_ALLOWLIST": "oura,fitbit"})
-	token := s.devToken("frank")
+	s := testkit.Start(t, run, map[string]string{"PROVIDERS_ALLOWLIST": "oura,fitbit"})
+	token := s.DevToken("frank")
 	tests := []struct {
 		name       string
 		body       any
@@ -207,39 +209,39 @@ func TestLinkTokenRejectsBadInput(t *testing.T) {
 		{"too large", `{"provider":"` + strings.Repeat("a", 70<<10) + `"}`, nil, 413, ""},
 	}
 	for _, tc := range tests {
-		r := s.request(http.MethodPost, "/v1/link/token", token, tc.body, tc.headers...)
+		r := s.Request(http.MethodPost, "/v1/link/token", token, tc.body, tc.headers...)
 		if r.Status != tc.wantStatus {
 			t.Errorf("%s: %d %s", tc.name, r.Status, r.Body)
 			continue
 		}
-		r.errorCode(t)
+		r.ErrorCode(t)
 		if tc.wantField != "" && !bytes.Contains(r.Body, []byte(`"field":"`+tc.wantField+`"`)) {
 			t.Errorf("%s: error does not name %s: %s", tc.name, tc.wantField, r.Body)
 		}
 	}
-	r := s.request(http.MethodPost, "/v1/link/token", token, `[1]`)
+	r := s.Request(http.MethodPost, "/v1/link/token", token, `[1]`)
 	if bytes.Contains(r.Body, []byte("handlers.")) {
 		t.Errorf("error exposes a Go type: %s", r.Body)
 	}
 	// An empty body is a valid request: every field is optional.
-	if r := s.request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
+	if r := s.Request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
 		t.Errorf("empty body: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestOAuthLinkForMobile(t *testing.T) {
-	s := startServer(t, map[string]string{"ALLOWED_RETURN_URLS": "myapp://linked"})
-	token := s.devToken("gina")
-	r := s.request(http.MethodGet, "/v1/link/oauth/oura?return_to="+url.QueryEscape("myapp://linked"), token, nil)
+	s := testkit.Start(t, run, map[string]string{"ALLOWED_RETURN_URLS": "myapp://linked"})
+	token := s.DevToken("gina")
+	r := s.Request(http.MethodGet, "/v1/link/oauth/oura?return_to="+url.QueryEscape("myapp://linked"), token, nil)
 	var got struct {
 		OAuthURL string `json:"oauth_url"`
 		Provider struct{ Slug, Name, Logo string }
 	}
-	r.json(t, &got)
+	r.JSON(t, &got)
 	if r.Status != http.StatusOK || got.OAuthURL == "" || got.Provider.Slug != "oura" || got.Provider.Name == "" {
 		t.Fatalf("oauth link: %d %s", r.Status, r.Body)
 	}
-	consent := s.request(http.MethodGet, got.OAuthURL, "", nil)
+	consent := s.Request(http.MethodGet, got.OAuthURL, "", nil)
 	if consent.Status != http.StatusOK || !bytes.Contains(consent.Body, []byte(`id="approve"`)) {
 		t.Fatalf("oauth_url does not open the consent screen: %d %s", consent.Status, consent.Body)
 	}
@@ -247,44 +249,44 @@ func TestOAuthLinkForMobile(t *testing.T) {
 		"/v1/link/oauth/Not-A-Slug": 400,
 		"/v1/link/oauth/oura?return_to=" + url.QueryEscape("https://evil.com"): 400,
 	} {
-		if r := s.request(http.MethodGet, path, token, nil); r.Status != want {
+		if r := s.Request(http.MethodGet, path, token, nil); r.Status != want {
 			t.Errorf("%s: %d %s", path, r.Status, r.Body)
 		}
 	}
 }
 
 func TestHealthAndReadiness(t *testing.T) {
-	s := startServer(t, nil)
+	s := testkit.Start(t, run, nil)
 	for _, path := range []string{"/healthz", "/readyz"} {
-		if r := s.request(http.MethodGet, path, "", nil); r.Status != http.StatusOK {
+		if r := s.Request(http.MethodGet, path, "", nil); r.Status != http.StatusOK {
 			t.Errorf("%s: %d %s", path, r.Status, r.Body)
 		}
 	}
-	if r := s.request(http.MethodGet, "/v1/nope", s.devToken("h"), nil); r.Status != 404 || r.errorCode(t) != "not_found" {
+	if r := s.Request(http.MethodGet, "/v1/nope", s.DevToken("h"), nil); r.Status != 404 || r.ErrorCode(t) != "not_found" {
 		t.Errorf("unknown route: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestRateLimitsAnswer429WithRetryAfter(t *testing.T) {
-	s := startServer(t, map[string]string{"RATE_LIMIT_USER": "3/min", "RATE_LIMIT_IP": "2/min"})
-	token := s.devToken("greedy")
+	s := testkit.Start(t, run, map[string]string{"RATE_LIMIT_USER": "3/min", "RATE_LIMIT_IP": "2/min"})
+	token := s.DevToken("greedy")
 	for i := range 3 {
-		if r := s.request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
+		if r := s.Request(http.MethodPost, "/v1/link/token", token, nil); r.Status != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i+1, r.Status, r.Body)
 		}
 	}
-	r := s.request(http.MethodPost, "/v1/link/token", token, nil)
-	if r.Status != http.StatusTooManyRequests || r.errorCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
+	r := s.Request(http.MethodPost, "/v1/link/token", token, nil)
+	if r.Status != http.StatusTooManyRequests || r.ErrorCode(t) != "rate_limited" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("4th request: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	// Another user has a budget of their own.
-	if r := s.request(http.MethodPost, "/v1/link/token", s.devToken("modest"), nil); r.Status != http.StatusOK {
+	if r := s.Request(http.MethodPost, "/v1/link/token", s.DevToken("modest"), nil); r.Status != http.StatusOK {
 		t.Fatalf("another user: %d", r.Status)
 	}
 	// The callback is limited per client IP.
-	var last response
+	var last testkit.Response
 	for range 3 {
-		last = s.request(http.MethodGet, "/link/callback/00000000000000000000000000000000?state=success", "", nil)
+		last = s.Request(http.MethodGet, "/link/callback/00000000000000000000000000000000?state=success", "", nil)
 	}
 	if last.Status != http.StatusTooManyRequests {
 		t.Fatalf("3rd callback from one IP at 2/min: %d", last.Status)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -14,7 +15,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/linkbff/linkbff/internal/config"
-	"github.com/linkbff/linkbff/internal/handlers"
 )
 
 // run is the whole program; main only adapts it to the process. Tests call
@@ -44,23 +44,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("listen on LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 	}
 	defer ln.Close()
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = publicURLFor(ln.Addr())
-	}
+	publicURL := cfg.PublicURLFor(ln.Addr())
 
-	app, err := wire(ctx, cfg, log)
+	app, err := wire(ctx, cfg, publicURL, log)
 	if err != nil {
 		return err
 	}
 	defer app.close()
 
 	log.Info().Str("config", cfg.String()).Msg("configuration")
-	if cfg.Mode == config.ModeDev {
-		printDevBanner(stderr, cfg)
+	for _, w := range cfg.Warnings {
+		log.Warn().Msg(w)
+	}
+	mode := "production"
+	if cfg.Dev.Enabled {
+		mode = "dev"
+		printDevBanner(stderr, cfg, publicURL)
 	}
 
 	srv := &http.Server{
-		Handler:           handlers.New(app.deps),
+		Handler:           app.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -70,9 +73,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info().Str("addr", ln.Addr().String()).Str("public_url", cfg.PublicURL).Str("mode", string(cfg.Mode)).Msg("linkbff listening")
+	log.Info().Str("addr", ln.Addr().String()).Str("public_url", publicURL).Str("mode", mode).Msg("linkbff listening")
 
-	go app.pruneLoop(ctx)
+	go pruneLoop(ctx, app.store, log)
 
 	select {
 	case err := <-serveErr:
@@ -101,17 +104,7 @@ func newLogger(cfg config.Config, stdout io.Writer) zerolog.Logger {
 	return zerolog.New(out).Level(level).With().Timestamp().Logger()
 }
 
-// publicURLFor is the dev-mode default for PUBLIC_URL: the address the
-// server listens on, reachable from this machine.
-func publicURLFor(addr net.Addr) string {
-	host, port, _ := net.SplitHostPort(addr.String())
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port)
-}
-
-func printDevBanner(w io.Writer, cfg config.Config) {
+func printDevBanner(w io.Writer, cfg config.Config, publicURL string) {
 	line := strings.Repeat("─", 72)
 	fmt.Fprintf(w, `%s
  linkbff is running in DEV MODE (no JUNCTION_API_KEY set)
@@ -121,5 +114,11 @@ func printDevBanner(w io.Writer, cfg config.Config) {
  Open %s/ to try the demo.
  To use the real Junction, set JUNCTION_API_KEY, PUBLIC_URL and AUTH_* (see -h).
 %s
-`, line, cfg.PublicURL, cfg.PublicURL, config.MaskURL(cfg.DatabaseURL), cfg.PublicURL, line)
+`, line, publicURL, publicURL, config.MaskURL(cfg.DatabaseURL), publicURL, line)
+}
+
+// newStdLogger sends net/http's internal errors (TLS handshakes, bad
+// requests) to zerolog.
+func newStdLogger(l zerolog.Logger) *log.Logger {
+	return log.New(l.With().Str("component", "http").Logger(), "", 0)
 }

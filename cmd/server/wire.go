@@ -5,19 +5,20 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/config"
+	"github.com/linkbff/linkbff/internal/emulator"
 	"github.com/linkbff/linkbff/internal/handlers"
 	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/emulator"
+	"github.com/linkbff/linkbff/internal/junctionadapter"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/store"
@@ -26,111 +27,148 @@ import (
 	"github.com/linkbff/linkbff/web"
 )
 
-// app is linkbff wired together; close releases what wire opened.
+// app is linkbff wired together.
 type app struct {
-	deps    handlers.Deps
-	store   store.Store
-	log     zerolog.Logger
-	closers []func()
+	handler http.Handler
+	store   *store.Store
+	close   func()
 }
 
-func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
+// closers releases what wiring opened, last first.
+type closers []func()
+
+func (c closers) close() {
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i]()
 	}
 }
 
-// wire builds every dependency explicitly, in dependency order.
-func wire(ctx context.Context, cfg config.Config, log zerolog.Logger) (_ *app, err error) {
-	a := &app{log: log}
+// wire connects the parts cfg describes, in dependency order. Each step
+// returns its part and what closes it; nothing here decides anything the
+// configuration has not decided already.
+func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.Logger) (_ *app, err error) {
+	var opened closers
 	defer func() {
 		if err != nil {
-			a.close()
+			opened.close()
 		}
 	}()
 
-	a.store, err = openStore(ctx, cfg.DatabaseURL)
+	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	a.closers = append(a.closers, func() { _ = a.store.Close() })
+	opened = append(opened, func() { _ = st.Close() })
 
-	junctionCfg := junction.Config{APIKey: cfg.JunctionAPIKey, BaseURL: cfg.JunctionBaseURL}
-	returnPolicy, err := linking.ParseReturnPolicy(cfg.AllowedReturnURLs)
+	upstream, err := openJunction(cfg, publicURL, log)
 	if err != nil {
 		return nil, err
 	}
-	deps := handlers.Deps{
+	opened = append(opened, upstream.close)
+
+	verifier, devIssuer, err := openAuth(ctx, cfg, publicURL)
+	if err != nil {
+		return nil, err
+	}
+
+	webhooks, err := webhookVerifier(upstream.webhookSecret, log)
+	if err != nil {
+		return nil, err
+	}
+
+	limits, err := openRateLimits(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	opened = append(opened, limits.close)
+
+	svc, err := linking.New(linking.Config{
+		Junction:   junctionadapter.New(upstream.client),
+		Store:      st,
+		PublicURL:  publicURL,
+		ReturnURLs: cfg.ReturnURLs,
+		Providers:  cfg.Providers,
+		Logger:     log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	readyChecks := []handlers.ReadyCheck{{Name: "database", Check: st.Ping}, {Name: "auth_keys", Check: verifier.Ready}}
+	if limits.ready != nil {
+		readyChecks = append(readyChecks, *limits.ready)
+	}
+	var demo http.Handler
+	if cfg.ServeDemo {
+		demo = web.Demo()
+	}
+	handler := handlers.New(handlers.Deps{
 		Log:                log,
+		Linking:            svc,
+		Verifier:           verifier,
+		Webhooks:           webhooks,
+		DevIssuer:          devIssuer,
+		Emulator:           upstream.emulator,
+		Demo:               demo,
+		ReadyChecks:        readyChecks,
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		UserLimiter:        limits.user,
+		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
-		ReadyChecks:        []handlers.ReadyCheck{{Name: "database", Check: a.store.Ping}},
-	}
+	})
+	return &app{handler: handler, store: st, close: opened.close}, nil
+}
 
-	if cfg.Mode == config.ModeDev {
-		// The embedded default: Junction is the emulator, mounted on this
-		// server and reached over real HTTP like the real one.
-		junctionCfg.APIKey = randomHex(24)
-		junctionCfg.BaseURL = cfg.PublicURL + "/_junction"
-		cfg.JunctionWebhookSecret = emulator.NewWebhookSecret()
+func openStore(ctx context.Context, databaseURL string) (*store.Store, error) {
+	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+		}
+		return s, nil
+	}
+	s, err := postgres.Open(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("open PostgreSQL database %s: %w", config.MaskURL(databaseURL), err)
+	}
+	return s, nil
+}
+
+// upstream is Junction as linkbff reaches it: the real one, or in dev mode
+// the emulator mounted on linkbff's own server (at /_junction) and reached
+// over real HTTP like the real one.
+type upstream struct {
+	client        *junction.Client
+	emulator      http.Handler // dev mode only
+	webhookSecret string
+	close         func()
+}
+
+func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upstream, error) {
+	u := upstream{webhookSecret: cfg.Junction.WebhookSecret, close: func() {}}
+	apiKey, baseURL := cfg.Junction.APIKey, cfg.Junction.BaseURL
+	if cfg.Dev.Enabled {
+		apiKey, baseURL, u.webhookSecret = randomHex(24), publicURL+"/_junction", emulator.NewWebhookSecret()
 		emu, err := emulator.New(emulator.Config{
-			APIKey:        junctionCfg.APIKey,
-			PublicURL:     junctionCfg.BaseURL,
-			WebhookURL:    cfg.PublicURL + "/webhooks/junction",
-			WebhookSecret: cfg.JunctionWebhookSecret,
+			APIKey:        apiKey,
+			PublicURL:     baseURL,
+			WebhookURL:    publicURL + "/webhooks/junction",
+			WebhookSecret: u.webhookSecret,
 			Logger:        log.With().Str("component", "emulator").Logger(),
 			StatePath:     emulatorStatePath(cfg.DatabaseURL),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("start the Junction emulator: %w", err)
+			return upstream{}, fmt.Errorf("start the Junction emulator: %w", err)
 		}
-		a.closers = append(a.closers, emu.Close)
-		deps.Emulator = withEmulatorKey(emu.Handler(), junctionCfg.APIKey)
-		returnPolicy.AddOrigin(originOf(cfg.PublicURL))
-	} else if junctionCfg.BaseURL == "" {
-		if junctionCfg.BaseURL, err = junction.BaseURLFor(cfg.JunctionEnv, cfg.JunctionRegion); err != nil {
-			return nil, err
-		}
+		u.emulator, u.close = withEmulatorKey(emu.Handler(), apiKey), emu.Close
 	}
-	client, err := junction.New(junctionCfg)
+	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL})
 	if err != nil {
-		return nil, fmt.Errorf("junction client: %w", err)
+		u.close()
+		return upstream{}, fmt.Errorf("junction client: %w", err)
 	}
-
-	if err := wireAuth(ctx, cfg, &deps); err != nil {
-		return nil, err
-	}
-
-	if cfg.JunctionWebhookSecret != "" {
-		if deps.Webhooks, err = svix.NewWebhook(cfg.JunctionWebhookSecret); err != nil {
-			return nil, fmt.Errorf("JUNCTION_WEBHOOK_SECRET is not a valid Svix secret")
-		}
-		log.Info().Str("route", "POST /webhooks/junction").Msg("webhook receiver enabled")
-	} else {
-		log.Warn().Msg("JUNCTION_WEBHOOK_SECRET is not set: POST /webhooks/junction is disabled and connections are known only from Junction's providers endpoint")
-	}
-
-	if err := a.wireRateLimits(ctx, cfg, &deps); err != nil {
-		return nil, err
-	}
-
-	a.deps = deps
-	a.deps.Linking, err = linking.New(linking.Config{
-		Junction:           client,
-		Store:              a.store,
-		PublicURL:          cfg.PublicURL,
-		ReturnURLs:         returnPolicy,
-		ProvidersAllowlist: cfg.ProvidersAllowlist,
-		Logger:             log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("PROVIDERS_ALLOWLIST: %w", err)
-	}
-	a.deps.CallbackOrigins = callbackOrigins(cfg, returnPolicy)
-	if cfg.ServeDemo {
-		a.deps.Demo = web.Demo()
-	}
-	return a, nil
+	u.client = client
+	return u, nil
 }
 
 // withEmulatorKey lets dev-mode users drive the emulator's control routes
@@ -146,93 +184,77 @@ func withEmulatorKey(h http.Handler, key string) http.Handler {
 	})
 }
 
-func openStore(ctx context.Context, databaseURL string) (store.Store, error) {
-	if path, ok := strings.CutPrefix(databaseURL, "sqlite:"); ok {
-		s, err := sqlite.Open(ctx, path)
-		if err != nil {
-			return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+// openAuth builds the token verifier: the identity provider's, or with the
+// dev sign-in the dev issuer's own key.
+func openAuth(ctx context.Context, cfg config.Config, publicURL string) (*auth.Verifier, *auth.DevIssuer, error) {
+	authCfg := cfg.Auth
+	var devIssuer *auth.DevIssuer
+	if cfg.Dev.SignIn {
+		var err error
+		if devIssuer, err = auth.NewDevIssuer(publicURL, time.Hour); err != nil {
+			return nil, nil, err
 		}
-		return s, nil
-	}
-	s, err := postgres.Open(ctx, databaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("open PostgreSQL database %s: %w", config.MaskURL(databaseURL), err)
-	}
-	return s, nil
-}
-
-// wireAuth picks the token verifier: the identity provider when one is
-// configured, else (dev mode only) the dev sign-in's own key.
-func wireAuth(ctx context.Context, cfg config.Config, deps *handlers.Deps) error {
-	authCfg := auth.Config{
-		JWKSURL:     cfg.AuthJWKSURL,
-		HS256Secret: cfg.AuthHS256Secret,
-		Issuer:      cfg.AuthIssuer,
-		Audience:    cfg.AuthAudience,
-		Algorithms:  cfg.AuthAlgorithms,
-		UserClaim:   cfg.AuthUserClaim,
-		Leeway:      cfg.AuthLeeway,
-	}
-	if cfg.AuthJWKSURL == "" && cfg.AuthHS256Secret == "" {
-		issuer, err := auth.NewDevIssuer(cfg.PublicURL, time.Hour)
-		if err != nil {
-			return err
-		}
-		deps.DevIssuer = issuer
-		authCfg = issuer.Config()
+		authCfg = devIssuer.Config()
 	}
 	verifier, err := auth.NewVerifier(ctx, authCfg)
 	if err != nil {
-		return fmt.Errorf("auth: %w", err)
+		return nil, nil, fmt.Errorf("auth: %w", err)
 	}
-	deps.Verifier = verifier
-	deps.ReadyChecks = append(deps.ReadyChecks, handlers.ReadyCheck{Name: "auth_keys", Check: verifier.Ready})
-	return nil
+	return verifier, devIssuer, nil
 }
 
-func (a *app) wireRateLimits(ctx context.Context, cfg config.Config, deps *handlers.Deps) error {
+// webhookVerifier checks Junction's Svix signatures; nil (the route off)
+// without a secret.
+func webhookVerifier(secret string, log zerolog.Logger) (*svix.Webhook, error) {
+	if secret == "" {
+		log.Warn().Msg("JUNCTION_WEBHOOK_SECRET is not set: POST /webhooks/junction is disabled and connections are known only from Junction's providers endpoint")
+		return nil, nil
+	}
+	wh, err := svix.NewWebhook(secret)
+	if err != nil {
+		return nil, fmt.Errorf("JUNCTION_WEBHOOK_SECRET is not a valid Svix secret")
+	}
+	log.Info().Str("route", "POST /webhooks/junction").Msg("webhook receiver enabled")
+	return wh, nil
+}
+
+type rateLimits struct {
+	user, ip ratelimit.Limiter
+	ready    *handlers.ReadyCheck // Redis, when used
+	close    func()
+}
+
+// openRateLimits keeps budgets in memory, or in Redis to share them across
+// replicas.
+func openRateLimits(ctx context.Context, cfg config.Config) (rateLimits, error) {
 	if cfg.RedisURL == "" {
-		deps.UserLimiter = ratelimit.NewMemory(cfg.RateLimitUser)
-		deps.IPLimiter = ratelimit.NewMemory(cfg.RateLimitIP)
-		return nil
+		return rateLimits{user: ratelimit.NewMemory(cfg.RateLimitUser), ip: ratelimit.NewMemory(cfg.RateLimitIP), close: func() {}}, nil
 	}
 	client, err := ratelimit.OpenRedis(ctx, cfg.RedisURL)
 	if err != nil {
-		return fmt.Errorf("REDIS_URL: %w", err)
+		return rateLimits{}, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	a.closers = append(a.closers, func() { _ = client.Close() })
-	deps.UserLimiter = ratelimit.NewRedis(client, "linkbff:rl:user:", cfg.RateLimitUser)
-	deps.IPLimiter = ratelimit.NewRedis(client, "linkbff:rl:ip:", cfg.RateLimitIP)
-	deps.ReadyChecks = append(deps.ReadyChecks, handlers.ReadyCheck{Name: "redis", Check: func(ctx context.Context) error {
-		return client.Ping(ctx).Err()
-	}})
-	return nil
+	return rateLimits{
+		user:  ratelimit.NewRedis(client, "linkbff:rl:user:", cfg.RateLimitUser),
+		ip:    ratelimit.NewRedis(client, "linkbff:rl:ip:", cfg.RateLimitIP),
+		ready: &handlers.ReadyCheck{Name: "redis", Check: pingRedis(client)},
+		close: func() { _ = client.Close() },
+	}, nil
 }
 
-// callbackOrigins are the web origins the callback page may post its
-// outcome to: the allowed return origins, the CORS origins and its own.
-func callbackOrigins(cfg config.Config, p *linking.ReturnPolicy) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, o := range append(append(p.Origins(), cfg.CORSAllowedOrigins...), originOf(cfg.PublicURL)) {
-		o = strings.TrimRight(strings.ToLower(o), "/")
-		if !seen[o] {
-			seen[o] = true
-			out = append(out, o)
-		}
-	}
-	return out
+func pingRedis(client *redis.Client) func(context.Context) error {
+	return func(ctx context.Context) error { return client.Ping(ctx).Err() }
 }
 
 // pruneLoop forgets webhook ids after the 7 days Junction may re-deliver
 // within (plus a day) and link sessions after a week.
-func (a *app) pruneLoop(ctx context.Context) {
+func pruneLoop(ctx context.Context, st *store.Store, log zerolog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		now := time.Now()
-		if err := a.store.Prune(ctx, now.Add(-8*24*time.Hour), now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
-			a.log.Warn().Err(err).Msg("prune failed")
+		if err := st.Prune(ctx, now.Add(-8*24*time.Hour), now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("prune failed")
 		}
 		select {
 		case <-ctx.Done():
@@ -242,23 +264,8 @@ func (a *app) pruneLoop(ctx context.Context) {
 	}
 }
 
-func originOf(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.IndexByte(u[i+3:], '/'); j >= 0 {
-			return u[:i+3+j]
-		}
-	}
-	return u
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// newStdLogger sends net/http's internal errors (TLS handshakes, bad
-// requests) to zerolog.
-func newStdLogger(l zerolog.Logger) *log.Logger {
-	return log.New(l.With().Str("component", "http").Logger(), "", 0)
 }

@@ -5,57 +5,32 @@
 package replicas
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
-	svix "github.com/svix/svix-webhooks/go"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
-	apiKey        = "sk_us_replicaTESTkey000000000000000000"
-	hsSecret      = "replica-test-hs256-secret-of-at-least-32-bytes"
-	issuer        = "https://id.replicas.test/"
-	webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	apiKey   = "sk_us_replicaTESTkey000000000000000000"
+	hsSecret = "replica-test-hs256-secret-of-at-least-32-bytes"
 )
 
-// binaries returns linkbff and the emulator, built like the Dockerfile
-// builds them unless .ci/run already did (LINKBFF_BIN, EMULATOR_BIN).
-func binaries(t *testing.T) (server, emulator string) {
-	t.Helper()
-	server, emulator = os.Getenv("LINKBFF_BIN"), os.Getenv("EMULATOR_BIN")
-	if server != "" && emulator != "" {
-		return server, emulator
-	}
-	out := t.TempDir()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	cmd := exec.Command("sh", "scripts/build-static.sh", out)
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, b)
-	}
-	return filepath.Join(out, "linkbff"), filepath.Join(out, "junction-emulator")
-}
+// TestMain removes the binaries testkit built for this package's tests.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // freshDatabase creates a database for this test and drops it afterwards.
 func freshDatabase(t *testing.T, adminURL string) string {
@@ -84,143 +59,54 @@ func freshDatabase(t *testing.T, adminURL string) string {
 	return u.String()
 }
 
-// process is one started binary with its output captured.
-type process struct {
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	logs strings.Builder
-}
-
-func (p *process) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.logs.String()
-}
-
-// start runs bin with env, waits for a log line containing ready and
-// returns the process; it is killed when the test ends.
-func start(t *testing.T, bin string, args []string, env []string, ready string) *process {
-	t.Helper()
-	p := &process{cmd: exec.Command(bin, args...)}
-	p.cmd.Env = append(os.Environ(), env...)
-	stdout, _ := p.cmd.StdoutPipe()
-	p.cmd.Stderr = p.cmd.Stdout
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = p.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = p.cmd.Process.Kill()
-		}
-	})
-	seen := make(chan struct{})
-	go func() {
-		var once sync.Once
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logs.WriteString(line + "\n")
-			p.mu.Unlock()
-			if strings.Contains(line, ready) {
-				once.Do(func() { close(seen) })
-			}
-		}
-	}()
-	select {
-	case <-seen:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s did not start:\n%s", filepath.Base(bin), p.output())
-	}
-	return p
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 type cluster struct {
-	emulatorURL string
-	replicas    []string
-	procs       []*process
+	emulator    *testkit.Server
+	replicas    []*testkit.Server
 	databaseURL string
 }
 
-func startCluster(t *testing.T, n int, extraEnv ...string) *cluster {
+// startCluster runs the emulator binary and n linkbff binaries (built like
+// the Dockerfile builds them when .ci/run sets LINKBFF_BIN and EMULATOR_BIN)
+// on one fresh database and one Redis.
+func startCluster(t *testing.T, n int, extraEnv map[string]string) *cluster {
 	t.Helper()
 	dbURL, redisURL := os.Getenv("TEST_DATABASE_URL"), os.Getenv("TEST_REDIS_URL")
 	if dbURL == "" || redisURL == "" {
 		t.Skip("TEST_DATABASE_URL and TEST_REDIS_URL not both set: multi-replica tests SKIPPED (.ci/run sets them)")
 	}
-	serverBin, emulatorBin := binaries(t)
-	c := &cluster{databaseURL: freshDatabase(t, dbURL)}
-
-	emuAddr := freeAddr(t)
-	start(t, emulatorBin, []string{"-addr", emuAddr, "-public-url", "http://" + emuAddr}, []string{"EMULATOR_API_KEY=" + apiKey}, "listening")
-	c.emulatorURL = "http://" + emuAddr
-
+	c := &cluster{databaseURL: freshDatabase(t, dbURL), emulator: testkit.StartEmulatorBinary(t, apiKey)}
 	for range n {
-		addr := freeAddr(t)
-		env := append([]string{
-			"LISTEN_ADDR=" + addr, "PUBLIC_URL=http://" + addr, "DATABASE_URL=" + c.databaseURL, "REDIS_URL=" + redisURL,
-			"JUNCTION_API_KEY=" + apiKey, "JUNCTION_BASE_URL=" + c.emulatorURL, "JUNCTION_WEBHOOK_SECRET=" + webhookSecret,
-			"AUTH_HS256_SECRET=" + hsSecret, "AUTH_ISSUER=" + issuer, "RATE_LIMIT_USER=1000/h", "RATE_LIMIT_IP=off",
-		}, extraEnv...)
-		c.procs = append(c.procs, start(t, serverBin, nil, env, "linkbff listening"))
-		c.replicas = append(c.replicas, "http://"+addr)
+		addr := testkit.FreeAddr(t)
+		env := map[string]string{
+			"LISTEN_ADDR": addr, "PUBLIC_URL": "http://" + addr, "DATABASE_URL": c.databaseURL, "REDIS_URL": redisURL,
+			"JUNCTION_API_KEY": apiKey, "JUNCTION_BASE_URL": c.emulator.URL, "JUNCTION_WEBHOOK_SECRET": testkit.WebhookSecret,
+			"AUTH_HS256_SECRET": hsSecret, "AUTH_ISSUER": testkit.Issuer, "AUTH_AUDIENCE": testkit.Audience,
+			"RATE_LIMIT_USER": "1000/h", "RATE_LIMIT_IP": "off", "LOG_LEVEL": "info",
+		}
+		maps.Copy(env, extraEnv)
+		c.replicas = append(c.replicas, testkit.StartLinkbffBinary(t, env))
 	}
 	return c
 }
 
 func token(t *testing.T, user string) string {
-	t.Helper()
-	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": user, "iss": issuer, "exp": time.Now().Add(time.Hour).Unix(), "iat": time.Now().Unix(),
-	}).SignedString([]byte(hsSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return testkit.SignHS256(t, hsSecret, testkit.Claims(user))
 }
 
-var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 200}}
-
 // linkToken asks replica for a token; status 0 means the connection failed.
-func linkToken(replica, tok string) int {
-	req, _ := http.NewRequest(http.MethodPost, replica+"/v1/link/token", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := client.Do(req)
+func linkToken(replica *testkit.Server, tok string) int {
+	r, err := replica.Send(http.MethodPost, "/v1/link/token", nil, testkit.Bearer(tok)...)
 	if err != nil {
 		return 0
 	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode
+	return r.Status
 }
 
 func (c *cluster) junctionUsers(t *testing.T) int {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, c.emulatorURL+"/v2/user?offset=0&limit=500", nil)
-	req.Header.Set("x-vital-api-key", apiKey)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("emulator user list: %d", resp.StatusCode)
+	r := c.emulator.Do(http.MethodGet, "/v2/user?offset=0&limit=500", nil, "x-vital-api-key", apiKey)
+	if r.Status != http.StatusOK {
+		t.Fatalf("emulator user list: %d", r.Status)
 	}
 	var page struct {
 		Users []struct {
@@ -228,9 +114,7 @@ func (c *cluster) junctionUsers(t *testing.T) int {
 		} `json:"users"`
 		Total int `json:"total"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
-		t.Fatal(err)
-	}
+	r.JSON(t, &page)
 	seen := map[string]bool{}
 	for _, u := range page.Users {
 		if seen[u.ClientUserID] {
@@ -256,7 +140,7 @@ func (c *cluster) mappings(t *testing.T) int {
 }
 
 func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
-	c := startCluster(t, 3)
+	c := startCluster(t, 3, nil)
 
 	t.Run("500 first-time requests for 100 users across 3 replicas", func(t *testing.T) {
 		var wg sync.WaitGroup
@@ -285,86 +169,40 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 	})
 
 	t.Run("a link session opened on one replica completes on another", func(t *testing.T) {
-		req, _ := http.NewRequest(http.MethodPost, c.replicas[0]+"/v1/link/token", strings.NewReader(`{"provider":"oura"}`))
-		req.Header.Set("Authorization", "Bearer "+token(t, "load-user-001"))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var lt struct {
-			LinkToken string `json:"link_token"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&lt)
-		resp.Body.Close()
-		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err = noFollow.Get(c.emulatorURL + "/link/complete?" + url.Values{"token": {lt.LinkToken}, "provider": {"oura"}, "action": {"approve"}}.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		callback, err := url.Parse(resp.Header.Get("Location"))
-		if err != nil || !strings.HasPrefix(callback.String(), c.replicas[0]+"/link/callback/") {
-			t.Fatalf("emulator redirected to %q", resp.Header.Get("Location"))
+		lt := c.replicas[0].NewLinkToken(token(t, "load-user-001"), map[string]any{"provider": "oura"})
+		location := c.replicas[0].FinishLink(lt, "oura", testkit.Act("approve"))
+		callback, err := url.Parse(location)
+		if err != nil || !strings.HasPrefix(callback.String(), c.replicas[0].URL+"/link/callback/") {
+			t.Fatalf("emulator redirected to %q", location)
 		}
 		// The browser lands on another replica behind the load balancer.
-		req, _ = http.NewRequest(http.MethodGet, c.replicas[1]+callback.RequestURI(), nil)
-		req.Header.Set("Accept", "application/json")
-		resp, err = client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
+		r := c.replicas[1].Do(http.MethodGet, callback.RequestURI(), nil, "Accept", "application/json")
 		var outcome struct {
 			Status string `json:"status"`
 		}
-		_ = json.NewDecoder(resp.Body).Decode(&outcome)
-		if resp.StatusCode != http.StatusOK || outcome.Status != "connected" {
-			t.Fatalf("callback on another replica: %d %+v", resp.StatusCode, outcome)
+		r.JSON(t, &outcome)
+		if r.Status != http.StatusOK || outcome.Status != "connected" {
+			t.Fatalf("callback on another replica: %d %+v", r.Status, outcome)
 		}
 	})
 
 	t.Run("one webhook delivered 10 times across replicas is processed once", func(t *testing.T) {
 		// The user exists: load-user-000 was mapped above.
-		req, _ := http.NewRequest(http.MethodPost, c.replicas[0]+"/v1/mobile/sign-in-token", nil)
-		req.Header.Set("Authorization", "Bearer "+token(t, "load-user-000"))
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var signIn struct {
-			UserID string `json:"user_id"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&signIn)
-		resp.Body.Close()
-		body, _ := json.Marshal(map[string]any{
-			"event_type": "provider.connection.created", "user_id": signIn.UserID, "client_user_id": "c", "team_id": "t",
-			"data": map[string]any{"user_id": signIn.UserID, "provider": map[string]string{"name": "Oura", "slug": "oura", "logo": ""}},
-		})
-		wh, _ := svix.NewWebhook(webhookSecret)
-		sig, _ := wh.Sign("msg_replicated", time.Now(), body)
+		body := testkit.ConnectionCreatedEvent(c.replicas[0].JunctionUserID(token(t, "load-user-000")), "oura")
+		headers := testkit.HeaderPairs(testkit.SignWebhook(t, testkit.WebhookSecret, "msg_replicated", time.Now(), body))
 		var wg sync.WaitGroup
 		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				req, _ := http.NewRequest(http.MethodPost, c.replicas[i%3]+"/webhooks/junction", strings.NewReader(string(body)))
-				req.Header.Set("svix-id", "msg_replicated")
-				req.Header.Set("svix-timestamp", fmt.Sprint(time.Now().Unix()))
-				req.Header.Set("svix-signature", sig)
-				resp, err := client.Do(req)
-				if err != nil || resp.StatusCode != http.StatusNoContent {
-					t.Errorf("delivery: %v %v", err, resp)
+			wg.Go(func() {
+				r, err := c.replicas[i%3].Send(http.MethodPost, testkit.WebhookPath, string(body), headers...)
+				if err != nil || r.Status != http.StatusNoContent {
+					t.Errorf("delivery: %v %d %s", err, r.Status, r.Body)
 				}
-				if resp != nil {
-					resp.Body.Close()
-				}
-			}()
+			})
 		}
 		wg.Wait()
 		applied := 0
-		for _, p := range c.procs {
-			applied += strings.Count(p.output(), `"svix_id":"msg_replicated","result":"applied"`)
+		for _, replica := range c.replicas {
+			applied += replica.Logs.Count(`"svix_id":"msg_replicated","result":"applied"`)
 		}
 		if applied != 1 {
 			t.Fatalf("the webhook was applied %d times across replicas, want 1", applied)
@@ -388,7 +226,7 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 				}
 			}()
 			if i == 100 {
-				_ = c.procs[2].cmd.Process.Signal(syscall.SIGKILL)
+				c.replicas[2].Kill()
 			}
 		}
 		wg.Wait()
@@ -410,7 +248,7 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 
 func TestPerUserLimitHoldsAcrossReplicas(t *testing.T) {
 	const limit = 5
-	c := startCluster(t, 3, fmt.Sprintf("RATE_LIMIT_USER=%d/h", limit))
+	c := startCluster(t, 3, map[string]string{"RATE_LIMIT_USER": fmt.Sprintf("%d/h", limit)})
 	// Redis outlives the test: a fresh user starts with a full budget.
 	var b [6]byte
 	_, _ = rand.Read(b[:])

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 // BearerToken extracts the token from "Authorization: Bearer <token>". The
@@ -14,15 +14,15 @@ func BearerToken(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	switch len(values) {
 	case 0:
-		return "", apperr.New(apperr.Unauthenticated, "missing bearer token")
+		return "", linking.Errorf(linking.EUnauthenticated, "missing bearer token")
 	case 1:
 	default:
-		return "", apperr.New(apperr.Unauthenticated, "malformed authorization header")
+		return "", linking.Errorf(linking.EUnauthenticated, "malformed authorization header")
 	}
 	scheme, token, found := strings.Cut(strings.TrimSpace(values[0]), " ")
 	token = strings.TrimSpace(token)
 	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-		return "", apperr.New(apperr.Unauthenticated, "malformed authorization header")
+		return "", linking.Errorf(linking.EUnauthenticated, "malformed authorization header")
 	}
 	return token, nil
 }

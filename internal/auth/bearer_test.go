@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 func TestBearerToken(t *testing.T) {
@@ -41,7 +41,7 @@ func TestBearerToken(t *testing.T) {
 				}
 				return
 			}
-			if !apperr.Is(err, apperr.Unauthenticated) {
+			if !linking.IsCode(err, linking.EUnauthenticated) {
 				t.Fatalf("BearerToken = %q, %v; want Unauthenticated error", got, err)
 			}
 			for _, h := range tc.headers {

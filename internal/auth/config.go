@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -64,21 +63,39 @@ var (
 	defaultHMACAlgorithms = []string{"HS256"}
 )
 
+// ConfigError says which Config field is wrong and why.
+type ConfigError struct {
+	Field   string // the Config field's name, e.g. "HS256Secret"
+	Problem string // what is wrong, in words that follow the field's name
+}
+
+func (e *ConfigError) Error() string { return "auth config: " + e.Field + " " + e.Problem }
+
+func configErr(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Validate reports the first problem of cfg as a *ConfigError.
+func (cfg Config) Validate() error {
+	_, err := cfg.withDefaults()
+	return err
+}
+
 // withDefaults validates cfg and returns it with defaults filled in. Error
 // messages name the setting at fault, never its secret value or the URL.
 func (cfg Config) withDefaults() (Config, error) {
 	hasJWKS, hasSecret := cfg.JWKSURL != "", cfg.HS256Secret != ""
 	switch {
 	case hasJWKS && hasSecret:
-		return cfg, errors.New("auth config: set either a JWKS URL or an HS256 secret, not both")
+		return cfg, configErr("HS256Secret", "must not be set together with a JWKS URL: set one of the two, not both")
 	case !hasJWKS && !hasSecret:
-		return cfg, errors.New("auth config: a JWKS URL or an HS256 secret is required")
+		return cfg, configErr("JWKSURL", "(or an HS256 secret) is required")
 	}
 	if strings.TrimSpace(cfg.Issuer) == "" {
-		return cfg, errors.New("auth config: issuer is required")
+		return cfg, configErr("Issuer", "is required (the iss claim your identity provider puts in tokens)")
 	}
 	if hasSecret && len(cfg.HS256Secret) < minHS256SecretBytes {
-		return cfg, fmt.Errorf("auth config: HS256 secret must be at least %d bytes", minHS256SecretBytes)
+		return cfg, configErr("HS256Secret", "must be at least %d bytes", minHS256SecretBytes)
 	}
 	if hasJWKS {
 		if err := validateJWKSURL(cfg.JWKSURL); err != nil {
@@ -97,11 +114,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case cfg.Leeway < 0:
-		return cfg, errors.New("auth config: leeway must not be negative")
+		return cfg, configErr("Leeway", "must not be negative")
 	case cfg.Leeway == 0:
 		cfg.Leeway = defaultLeeway
 	case cfg.Leeway > maxLeeway:
-		return cfg, fmt.Errorf("auth config: leeway %s exceeds the maximum of %s", cfg.Leeway, maxLeeway)
+		return cfg, configErr("Leeway", "%s exceeds the maximum of %s", cfg.Leeway, maxLeeway)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: defaultJWKSFetchTimeout}
@@ -110,13 +127,13 @@ func (cfg Config) withDefaults() (Config, error) {
 	case cfg.JWKSRefreshInterval == 0:
 		cfg.JWKSRefreshInterval = defaultJWKSRefreshInterval
 	case cfg.JWKSRefreshInterval < minJWKSRefreshInterval:
-		return cfg, fmt.Errorf("auth config: JWKS refresh interval must be at least %s", minJWKSRefreshInterval)
+		return cfg, configErr("JWKSRefreshInterval", "must be at least %s", minJWKSRefreshInterval)
 	}
 	switch {
 	case cfg.JWKSUnknownKIDRateLimit == 0:
 		cfg.JWKSUnknownKIDRateLimit = defaultJWKSUnknownKIDRateLimit
 	case cfg.JWKSUnknownKIDRateLimit < minJWKSUnknownKIDRateLimit:
-		return cfg, fmt.Errorf("auth config: JWKS unknown-kid rate limit must be at least %s", minJWKSUnknownKIDRateLimit)
+		return cfg, configErr("JWKSUnknownKIDRateLimit", "must be at least %s", minJWKSUnknownKIDRateLimit)
 	}
 	return cfg, nil
 }
@@ -135,11 +152,11 @@ func allowedAlgorithms(requested []string, jwksMode bool) ([]string, error) {
 	for _, alg := range requested {
 		switch {
 		case strings.EqualFold(alg, "none"):
-			return nil, errors.New(`auth config: algorithm "none" is never allowed`)
+			return nil, configErr("Algorithms", `"none" is never allowed`)
 		case jwksMode && slices.Contains(hmacAlgorithms, strings.ToUpper(alg)):
-			return nil, fmt.Errorf("auth config: algorithm %q is not allowed in JWKS mode (HMAC with a public key set enables algorithm confusion)", alg)
+			return nil, configErr("Algorithms", "%q is not allowed in JWKS mode (HMAC with a public key set enables algorithm confusion)", alg)
 		case !slices.Contains(supported, alg):
-			return nil, fmt.Errorf("auth config: algorithm %q is not supported in %s mode (supported: %s)", alg, mode, strings.Join(supported, ", "))
+			return nil, configErr("Algorithms", "%q is not supported in %s mode (supported: %s)", alg, mode, strings.Join(supported, ", "))
 		}
 	}
 	return slices.Clone(requested), nil
@@ -150,7 +167,7 @@ func allowedAlgorithms(requested []string, jwksMode bool) ([]string, error) {
 func validateJWKSURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return errors.New("auth config: JWKS URL must be an absolute http(s) URL")
+		return configErr("JWKSURL", "must be an absolute http(s) URL")
 	}
 	switch u.Scheme {
 	case "https":
@@ -159,9 +176,9 @@ func validateJWKSURL(raw string) error {
 		if isLoopbackHost(u.Hostname()) {
 			return nil
 		}
-		return errors.New("auth config: JWKS URL must use https (http is allowed only for loopback hosts)")
+		return configErr("JWKSURL", "must use https (http is allowed only for loopback hosts)")
 	default:
-		return errors.New("auth config: JWKS URL must be an absolute http(s) URL")
+		return configErr("JWKSURL", "must be an absolute http(s) URL")
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 // DevAudience is the aud of dev tokens, so they cannot pass for a real IdP's.
@@ -47,7 +47,7 @@ func NewDevIssuer(issuer string, ttl time.Duration) (*DevIssuer, error) {
 // [A-Za-z0-9._@-]. expiresAt equals the token's exp claim.
 func (d *DevIssuer) Issue(userID string) (token string, expiresAt time.Time, err error) {
 	if !validDevUserID(userID) {
-		return "", time.Time{}, apperr.InvalidField("user", "user must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_', '@' or '-'", maxDevUserIDLen)
+		return "", time.Time{}, linking.FieldErrorf("user", "user must be 1 to %d characters of A-Z, a-z, 0-9, '.', '_', '@' or '-'", maxDevUserIDLen)
 	}
 	// exp has second precision; truncating keeps expiresAt equal to it.
 	now := time.Now().Truncate(time.Second)
@@ -62,7 +62,7 @@ func (d *DevIssuer) Issue(userID string) (token string, expiresAt time.Time, err
 	}
 	token, err = jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(d.key)
 	if err != nil {
-		return "", time.Time{}, apperr.Wrap(apperr.Internal, err, "could not sign dev token")
+		return "", time.Time{}, linking.WrapError(linking.EInternal, err, "could not sign dev token")
 	}
 	return token, expiresAt, nil
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 func TestDevIssuerRoundTrip(t *testing.T) {
@@ -99,8 +99,8 @@ func TestDevIssuerRejectsBadUserIDs(t *testing.T) {
 				}
 				return
 			}
-			appErr, ok := apperr.As(err)
-			if !ok || appErr.Code != apperr.Invalid || appErr.Field != "user" {
+			appErr, ok := linking.AsError(err)
+			if !ok || appErr.Code != linking.EInvalid || appErr.Field != "user" {
 				t.Fatalf("Issue(%q) error = %v; want Invalid on field user", tc.userID, err)
 			}
 			if token != "" {

@@ -18,7 +18,7 @@ import (
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 const (
@@ -209,14 +209,14 @@ func mustVerifier(t testing.TB, cfg Config) *Verifier {
 // assertRejected checks the contract of every Verify failure: code
 // Unauthenticated, the generic message, a cause for logs, and the token
 // nowhere in the error text.
-func assertRejected(t *testing.T, err error, token string) *apperr.Error {
+func assertRejected(t *testing.T, err error, token string) *linking.Error {
 	t.Helper()
 	if err == nil {
 		t.Fatal("Verify accepted the token, want rejection")
 	}
-	appErr, ok := apperr.As(err)
-	if !ok || appErr.Code != apperr.Unauthenticated {
-		t.Fatalf("error %v: want *apperr.Error with code %q", err, apperr.Unauthenticated)
+	appErr, ok := linking.AsError(err)
+	if !ok || appErr.Code != linking.EUnauthenticated {
+		t.Fatalf("error %v: want *linking.Error with code %q", err, linking.EUnauthenticated)
 	}
 	if appErr.Message != invalidTokenMessage {
 		t.Errorf("message = %q, want %q", appErr.Message, invalidTokenMessage)

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 func TestUnknownKIDRefreshPicksUpRotatedKey(t *testing.T) {
@@ -89,7 +89,7 @@ func TestReadyWhenJWKSDownAtStartThenUp(t *testing.T) {
 	if err == nil {
 		t.Fatal("Ready = nil with no keys loaded")
 	}
-	if !apperr.Is(err, apperr.Unavailable) || !strings.Contains(err.Error(), "no usable keys") {
+	if !linking.IsCode(err, linking.EUpstreamUnavailable) || !strings.Contains(err.Error(), "no usable keys") {
 		t.Errorf("Ready error = %v, want Unavailable saying no usable keys", err)
 	}
 	if !strings.Contains(err.Error(), "503") {

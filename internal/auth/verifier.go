@@ -8,7 +8,7 @@ import (
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 // maxTokenBytes caps what we parse: real JWTs are well under 2 KiB, and the
@@ -97,7 +97,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 }
 
 // Verify checks token and returns the principal it names. Every failure is
-// an *apperr.Error with code Unauthenticated and the same generic message;
+// an *linking.Error with code Unauthenticated and the same generic message;
 // the wrapped cause explains why and never contains the token.
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
 	switch {
@@ -118,8 +118,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	return Principal{UserID: userID, Issuer: issuer}, nil
 }
 
-func rejected(reason error) *apperr.Error {
-	return apperr.Wrap(apperr.Unauthenticated, reason, invalidTokenMessage)
+func rejected(reason error) *linking.Error {
+	return linking.WrapError(linking.EUnauthenticated, reason, invalidTokenMessage)
 }
 
 // Ready reports whether tokens can be verified: always in HS256 mode, in JWKS
@@ -132,7 +132,7 @@ func (v *Verifier) Ready(ctx context.Context) error {
 	if loaded {
 		return nil
 	}
-	return apperr.Wrap(apperr.Unavailable, lastErr, "JWKS has no usable keys yet")
+	return linking.WrapError(linking.EUpstreamUnavailable, lastErr, "JWKS has no usable keys yet")
 }
 
 // Mode is "jwks" or "hs256", for the startup log.

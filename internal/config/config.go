@@ -1,6 +1,8 @@
-// Package config reads linkbff's configuration from environment variables:
-// one struct, defaults, validation at startup and a String() that masks
-// secrets so the whole config can be logged.
+// Package config reads linkbff's configuration from environment variables.
+// One table (settings) names each variable once, with its default, its help
+// text, whether it is secret, and its parser; Load, `server -h` and the
+// masked startup log all read that table. Load returns fully checked, typed
+// values, or every problem at once.
 package config
 
 import (
@@ -9,49 +11,32 @@ import (
 	"io"
 	"net"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/junction"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 )
 
-// Mode says whether linkbff talks to the real Junction or runs on its
-// embedded default (emulator, dev sign-in, SQLite).
-type Mode string
-
-const (
-	ModeDev        Mode = "dev"
-	ModeProduction Mode = "production"
-)
-
-// Config is everything linkbff can be told. Secrets are tagged in Vars and
-// never printed.
+// Config is everything linkbff can be told, checked.
 type Config struct {
-	Mode Mode
-
-	ListenAddr  string
-	PublicURL   string // no trailing slash
+	ListenAddr string
+	// PublicURL is linkbff's external base URL without a trailing slash; ""
+	// in dev mode means "derive it from the listener" (see PublicURLFor).
+	PublicURL   string
 	DatabaseURL string
 	ServeDemo   bool
+	Dev         Dev
 
-	JunctionAPIKey        string
-	JunctionEnv           string
-	JunctionRegion        string
-	JunctionBaseURL       string
-	JunctionWebhookSecret string
-
-	AuthJWKSURL     string
-	AuthHS256Secret string
-	AuthIssuer      string
-	AuthAudience    string
-	AuthAlgorithms  []string
-	AuthUserClaim   string
-	AuthLeeway      time.Duration
+	Junction Junction
+	// Auth verifies the app's JWTs; unused when Dev.SignIn is set.
+	Auth auth.Config
 
 	CORSAllowedOrigins []string
-	AllowedReturnURLs  []string
-	ProvidersAllowlist []string
+	ReturnURLs         *linking.ReturnPolicy
+	Providers          linking.ProviderAllowlist
 
 	RedisURL           string
 	TrustedProxyHeader string
@@ -60,232 +45,361 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+
+	// Warnings are settings that work but deserve the operator's eye; run
+	// logs them at startup.
+	Warnings []string
+
+	shown       []shownSetting // for String: each variable, masked
+	anyAudience bool           // AUTH_AUDIENCE=none
 }
 
-// Var documents one environment variable.
-type Var struct {
-	Name    string
-	Default string
-	Secret  bool
-	Help    string
+// Dev is the embedded default, on when JUNCTION_API_KEY is unset: Junction
+// is the built-in emulator, and (with no AUTH_* set) a dev sign-in mints
+// tokens for anyone, so dev mode stays on loopback unless AllowNetwork.
+type Dev struct {
+	Enabled      bool
+	SignIn       bool
+	AllowNetwork bool
 }
 
-// Vars lists every variable linkbff reads, in the order `server -h` prints
-// them. The README's table mirrors it (a test checks).
-var Vars = []Var{
-	{Name: "LISTEN_ADDR", Default: "127.0.0.1:8080 in dev mode, :8080 otherwise", Help: "host:port to listen on"},
-	{Name: "ALLOW_NETWORK_DEV_MODE", Default: "false", Help: "allow dev mode (no JUNCTION_API_KEY) on a non-loopback LISTEN_ADDR, e.g. in a local container"},
-	{Name: "PUBLIC_URL", Default: "http://<LISTEN_ADDR> in dev mode; required otherwise", Help: "external base URL of linkbff; Junction redirects browsers to {PUBLIC_URL}/link/callback/…"},
-	{Name: "DATABASE_URL", Default: "sqlite:linkbff.db", Help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run)"},
-	{Name: "SERVE_DEMO", Default: "true in dev mode, false otherwise", Help: "serve the demo page at /"},
-	{Name: "JUNCTION_API_KEY", Secret: true, Help: "Junction team API key; unset = dev mode with the built-in emulator"},
-	{Name: "JUNCTION_ENV", Default: "sandbox", Help: "sandbox | production"},
-	{Name: "JUNCTION_REGION", Default: "us", Help: "us | eu"},
-	{Name: "JUNCTION_BASE_URL", Help: "overrides JUNCTION_ENV/JUNCTION_REGION, e.g. a local emulator"},
-	{Name: "JUNCTION_WEBHOOK_SECRET", Secret: true, Help: "Svix signing secret (whsec_…); enables POST /webhooks/junction (generated in dev mode)"},
-	{Name: "AUTH_JWKS_URL", Help: "JWKS of your identity provider (Auth0, Clerk, Supabase, Cognito…)"},
-	{Name: "AUTH_HS256_SECRET", Secret: true, Help: "shared HS256 secret, at least 32 bytes (instead of AUTH_JWKS_URL)"},
-	{Name: "AUTH_ISSUER", Help: "required iss claim (required in production mode)"},
-	{Name: "AUTH_AUDIENCE", Help: "required aud claim, checked when set"},
-	{Name: "AUTH_ALGORITHMS", Default: "RS256,ES256,EdDSA (JWKS) or HS256", Help: "comma-separated allowlist of JWT algorithms"},
-	{Name: "AUTH_USER_CLAIM", Default: "sub", Help: "claim holding your app's user id"},
-	{Name: "AUTH_LEEWAY", Default: "30s", Help: "clock skew allowed on exp/nbf/iat, at most 60s"},
-	{Name: "CORS_ALLOWED_ORIGINS", Help: "comma-separated exact origins allowed to call /v1 from a browser"},
-	{Name: "ALLOWED_RETURN_URLS", Default: "PUBLIC_URL's origin in dev mode", Help: "comma-separated return_to allowlist: https://origin (exact origin) or myapp://prefix (deep links)"},
-	{Name: "PROVIDERS_ALLOWLIST", Help: "comma-separated provider slugs your app offers; empty = all"},
-	{Name: "REDIS_URL", Secret: true, Help: "redis://… to share rate limits across replicas; empty = in memory"},
-	{Name: "TRUSTED_PROXY_HEADER", Help: "header your load balancer sets to the client IP (e.g. X-Real-IP); empty = the connection's address"},
-	{Name: "RATE_LIMIT_USER", Default: "20/min", Help: "per-user limit on token, OAuth and sign-in token requests (off to disable)"},
-	{Name: "RATE_LIMIT_IP", Default: "120/min", Help: "per-IP limit on the callback and webhook routes (off to disable)"},
-	{Name: "LOG_LEVEL", Default: "info", Help: "debug | info | warn | error"},
-	{Name: "LOG_FORMAT", Default: "json", Help: "json | console"},
+// Junction is how linkbff reaches Junction.
+type Junction struct {
+	APIKey string
+	Env    string // sandbox | production
+	Region string // us | eu
+	// BaseURL is JUNCTION_BASE_URL, or the one JUNCTION_ENV/REGION name;
+	// "" in dev mode (the emulator's URL follows the listener).
+	BaseURL       string
+	WebhookSecret string
 }
 
-// PrintUsage writes the variable table for `server -h`.
-func PrintUsage(w io.Writer) {
-	fmt.Fprintln(w, "linkbff: backend-for-frontend for Junction Link.")
-	fmt.Fprintln(w, "\nUsage: server [-h]\n\nConfiguration comes from environment variables:")
-	for _, v := range Vars {
-		def := v.Default
-		if def == "" {
-			def = "(unset)"
-		}
-		secret := ""
-		if v.Secret {
-			secret = " [secret]"
-		}
-		fmt.Fprintf(w, "  %-24s %s%s\n  %-24s default: %s\n", v.Name, v.Help, secret, "", def)
-	}
-	fmt.Fprintln(w, "\nWith JUNCTION_API_KEY unset linkbff runs in dev mode: a built-in Junction emulator,")
-	fmt.Fprintln(w, "a dev sign-in at POST /_dev/token and a SQLite file, listening on 127.0.0.1 only.")
+// setting is one environment variable.
+type setting struct {
+	name string
+	// def is the value used when the variable is unset or blank; note
+	// describes a default that depends on other settings instead.
+	def, note string
+	help      string
+	secret    bool // never printed
+	url       bool // printed with its credentials masked
+	// parse sets the variable's value v (trimmed, default applied) on c.
+	// Secrets are taken byte for byte.
+	parse func(c *Config, v string) error
 }
 
-// Load reads and validates the configuration. Every problem is reported at
-// once, each naming its variable.
+// settings lists every variable linkbff reads, in the order `server -h`
+// prints them. JUNCTION_API_KEY comes first: it decides dev mode, which
+// other defaults follow.
+var settings = []setting{
+	{name: "JUNCTION_API_KEY", secret: true, help: "Junction team API key; unset = dev mode with the built-in emulator",
+		parse: func(c *Config, v string) error {
+			c.Junction.APIKey, c.Dev.Enabled = v, v == ""
+			if strings.ContainsFunc(v, isSpaceOrControl) {
+				return errors.New("contains whitespace or control characters")
+			}
+			return nil
+		}},
+	{name: "JUNCTION_ENV", def: "sandbox", help: "sandbox | production",
+		parse: func(c *Config, v string) error { c.Junction.Env = v; return oneOf(v, "sandbox", "production") }},
+	{name: "JUNCTION_REGION", def: "us", help: "us | eu",
+		parse: func(c *Config, v string) error { c.Junction.Region = v; return oneOf(v, "us", "eu") }},
+	{name: "JUNCTION_BASE_URL", url: true, help: "overrides JUNCTION_ENV/JUNCTION_REGION, e.g. a local emulator",
+		parse: func(c *Config, v string) error {
+			c.Junction.BaseURL = strings.TrimRight(v, "/")
+			if v == "" {
+				return nil
+			}
+			if c.Dev.Enabled {
+				return errors.New("is set but JUNCTION_API_KEY is not: set the key of that Junction (or emulator) too")
+			}
+			return checkBaseURL(v)
+		}},
+	{name: "JUNCTION_WEBHOOK_SECRET", secret: true, help: "Svix signing secret (whsec_…); enables POST /webhooks/junction (generated in dev mode)",
+		parse: func(c *Config, v string) error {
+			c.Junction.WebhookSecret = v
+			if v != "" && !strings.HasPrefix(v, "whsec_") {
+				return errors.New("must start with whsec_ (copy it from Junction's webhook settings)")
+			}
+			return nil
+		}},
+	{name: "LISTEN_ADDR", note: "127.0.0.1:8080 in dev mode, :8080 otherwise", help: "host:port to listen on",
+		parse: func(c *Config, v string) error {
+			switch {
+			case v != "":
+				c.ListenAddr = v
+			case c.Dev.Enabled:
+				c.ListenAddr = "127.0.0.1:8080"
+			default:
+				c.ListenAddr = ":8080"
+			}
+			if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
+				return fmt.Errorf("%q is not host:port", c.ListenAddr)
+			}
+			return nil
+		}},
+	{name: "ALLOW_NETWORK_DEV_MODE", def: "false", help: "allow dev mode (no JUNCTION_API_KEY) on a non-loopback LISTEN_ADDR, e.g. in a local container",
+		parse: func(c *Config, v string) (err error) { c.Dev.AllowNetwork, err = parseBool(v); return err }},
+	{name: "PUBLIC_URL", note: "http://<LISTEN_ADDR> in dev mode; required otherwise", help: "external base URL of linkbff; Junction redirects browsers to {PUBLIC_URL}/link/callback/…",
+		parse: func(c *Config, v string) error {
+			c.PublicURL = strings.TrimRight(v, "/")
+			switch {
+			case v != "":
+				return checkBaseURL(v)
+			case !c.Dev.Enabled:
+				return errors.New("is required when JUNCTION_API_KEY is set (the external URL Junction redirects users back to)")
+			}
+			return nil
+		}},
+	{name: "DATABASE_URL", def: "sqlite:linkbff.db", url: true, help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run)",
+		parse: func(c *Config, v string) error {
+			c.DatabaseURL = v
+			if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return fmt.Errorf("must start with sqlite: or postgres:// (got scheme %q)", schemeOf(v))
+			}
+			return nil
+		}},
+	{name: "SERVE_DEMO", note: "true in dev mode, false otherwise", help: "serve the demo page at /",
+		parse: func(c *Config, v string) (err error) {
+			if v == "" {
+				c.ServeDemo = c.Dev.Enabled
+				return nil
+			}
+			c.ServeDemo, err = parseBool(v)
+			return err
+		}},
+	{name: "AUTH_JWKS_URL", url: true, help: "JWKS of your identity provider (Auth0, Clerk, Supabase, Cognito…)",
+		parse: func(c *Config, v string) error { c.Auth.JWKSURL = v; return nil }},
+	{name: "AUTH_HS256_SECRET", secret: true, help: "shared HS256 secret, at least 32 bytes (instead of AUTH_JWKS_URL)",
+		parse: func(c *Config, v string) error { c.Auth.HS256Secret = v; return nil }},
+	{name: "AUTH_ISSUER", help: "required iss claim (required with AUTH_JWKS_URL or AUTH_HS256_SECRET)",
+		parse: func(c *Config, v string) error { c.Auth.Issuer = v; return nil }},
+	{name: "AUTH_AUDIENCE", help: "required aud claim (required in production; none = accept tokens for any audience)",
+		parse: func(c *Config, v string) error {
+			if c.anyAudience = v == "none"; !c.anyAudience {
+				c.Auth.Audience = v
+			}
+			return nil
+		}},
+	{name: "AUTH_ALGORITHMS", note: "RS256,ES256,EdDSA (JWKS) or HS256", help: "comma-separated allowlist of JWT algorithms",
+		parse: func(c *Config, v string) error { c.Auth.Algorithms = splitList(v); return nil }},
+	{name: "AUTH_USER_CLAIM", def: "sub", help: "claim holding your app's user id",
+		parse: func(c *Config, v string) error { c.Auth.UserClaim = v; return nil }},
+	{name: "AUTH_LEEWAY", def: "30s", help: "clock skew allowed on exp/nbf/iat, at most 60s",
+		parse: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%q is not a duration such as 30s", v)
+			case d < 0 || d > 60*time.Second:
+				return fmt.Errorf("%s must be between 0s and 60s", d)
+			}
+			c.Auth.Leeway = d
+			return nil
+		}},
+	{name: "CORS_ALLOWED_ORIGINS", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
+		parse: func(c *Config, v string) error {
+			c.CORSAllowedOrigins = splitList(v)
+			for _, o := range c.CORSAllowedOrigins {
+				if o == "*" {
+					return errors.New("must list exact origins, not *")
+				}
+				if err := checkOrigin(o); err != nil {
+					return fmt.Errorf("entry %q %v", o, err)
+				}
+			}
+			return nil
+		}},
+	{name: "ALLOWED_RETURN_URLS", note: "PUBLIC_URL's origin only", help: "comma-separated return_to allowlist: https://origin (exact origin) or myapp://prefix (deep links); PUBLIC_URL's origin is always allowed",
+		parse: func(c *Config, v string) (err error) {
+			c.ReturnURLs, err = linking.ParseReturnPolicy(splitList(v))
+			return err
+		}},
+	{name: "PROVIDERS_ALLOWLIST", note: "every provider", help: "comma-separated provider slugs your app offers",
+		parse: func(c *Config, v string) (err error) {
+			c.Providers, err = linking.ParseProviderAllowlist(splitList(v))
+			return err
+		}},
+	{name: "REDIS_URL", secret: true, help: "redis://… to share rate limits across replicas; empty = in memory",
+		parse: func(c *Config, v string) error {
+			c.RedisURL = v
+			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return errors.New("must start with redis:// or rediss://")
+			}
+			return nil
+		}},
+	{name: "TRUSTED_PROXY_HEADER", help: "header your load balancer sets to the client IP (e.g. X-Real-IP); empty = the connection's address",
+		parse: func(c *Config, v string) error {
+			c.TrustedProxyHeader = v
+			if strings.ContainsAny(v, " :\t") {
+				return fmt.Errorf("%q is not a header name", v)
+			}
+			return nil
+		}},
+	{name: "RATE_LIMIT_USER", def: "20/min", help: "per-user limit on token, OAuth and sign-in token requests (off to disable)",
+		parse: func(c *Config, v string) (err error) { c.RateLimitUser, err = ratelimit.ParseLimit(v); return err }},
+	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback and webhook routes (off to disable)",
+		parse: func(c *Config, v string) (err error) { c.RateLimitIP, err = ratelimit.ParseLimit(v); return err }},
+	{name: "LOG_LEVEL", def: "info", help: "debug | info | warn | error",
+		parse: func(c *Config, v string) error {
+			c.LogLevel = strings.ToLower(v)
+			return oneOf(c.LogLevel, "debug", "info", "warn", "error")
+		}},
+	{name: "LOG_FORMAT", def: "json", help: "json | console",
+		parse: func(c *Config, v string) error {
+			c.LogFormat = strings.ToLower(v)
+			return oneOf(c.LogFormat, "json", "console")
+		}},
+}
+
+// Load reads and checks the configuration. Every problem is reported at
+// once, each naming its variable, never a secret's value.
 func Load(getenv func(string) string) (Config, error) {
+	var c Config
 	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-
-	c := Config{
-		JunctionAPIKey:        get("JUNCTION_API_KEY"),
-		JunctionEnv:           orDefault(get("JUNCTION_ENV"), "sandbox"),
-		JunctionRegion:        orDefault(get("JUNCTION_REGION"), "us"),
-		JunctionBaseURL:       strings.TrimRight(get("JUNCTION_BASE_URL"), "/"),
-		JunctionWebhookSecret: get("JUNCTION_WEBHOOK_SECRET"),
-		AuthJWKSURL:           get("AUTH_JWKS_URL"),
-		AuthHS256Secret:       getenv("AUTH_HS256_SECRET"), // secrets are taken byte for byte
-		AuthIssuer:            get("AUTH_ISSUER"),
-		AuthAudience:          get("AUTH_AUDIENCE"),
-		AuthAlgorithms:        splitList(get("AUTH_ALGORITHMS")),
-		AuthUserClaim:         orDefault(get("AUTH_USER_CLAIM"), "sub"),
-		CORSAllowedOrigins:    splitList(get("CORS_ALLOWED_ORIGINS")),
-		AllowedReturnURLs:     splitList(get("ALLOWED_RETURN_URLS")),
-		ProvidersAllowlist:    splitList(get("PROVIDERS_ALLOWLIST")),
-		RedisURL:              get("REDIS_URL"),
-		TrustedProxyHeader:    get("TRUSTED_PROXY_HEADER"),
-		LogLevel:              orDefault(strings.ToLower(get("LOG_LEVEL")), "info"),
-		LogFormat:             orDefault(strings.ToLower(get("LOG_FORMAT")), "json"),
-		DatabaseURL:           orDefault(get("DATABASE_URL"), "sqlite:linkbff.db"),
-	}
-	c.Mode = ModeProduction
-	if c.JunctionAPIKey == "" {
-		c.Mode = ModeDev
-	}
-
-	c.ListenAddr = get("LISTEN_ADDR")
-	if c.ListenAddr == "" {
-		c.ListenAddr = ":8080"
-		if c.Mode == ModeDev {
-			c.ListenAddr = "127.0.0.1:8080"
+	for _, s := range settings {
+		v := getenv(s.name)
+		if !s.secret {
+			v = strings.TrimSpace(v)
 		}
-	}
-	if host, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
-		bad("LISTEN_ADDR %q is not host:port", c.ListenAddr)
-	} else if c.Mode == ModeDev && !isLoopback(host) && !isTrue(get("ALLOW_NETWORK_DEV_MODE")) {
-		// An empty JUNCTION_API_KEY (say, a missing Kubernetes secret) must
-		// not turn a deployment into an emulator with an open dev sign-in.
-		bad("JUNCTION_API_KEY is not set, so linkbff would run in dev mode (emulator, dev sign-in for anyone) on the non-loopback LISTEN_ADDR %s: set JUNCTION_API_KEY, or ALLOW_NETWORK_DEV_MODE=true if that is what you want (e.g. in a local container)", c.ListenAddr)
-	}
-
-	c.PublicURL = strings.TrimRight(get("PUBLIC_URL"), "/")
-	if c.PublicURL != "" {
-		if err := checkBaseURL(c.PublicURL); err != nil {
-			bad("PUBLIC_URL %v", err)
+		if v == "" {
+			v = s.def
 		}
-	} else if c.Mode == ModeProduction {
-		bad("PUBLIC_URL is required when JUNCTION_API_KEY is set (the external URL Junction redirects users back to)")
-	}
-
-	serveDemo := get("SERVE_DEMO")
-	switch strings.ToLower(serveDemo) {
-	case "":
-		c.ServeDemo = c.Mode == ModeDev
-	case "true", "1", "yes":
-		c.ServeDemo = true
-	case "false", "0", "no":
-	default:
-		bad("SERVE_DEMO %q must be true or false", serveDemo)
-	}
-
-	if !strings.HasPrefix(c.DatabaseURL, "sqlite:") && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		bad("DATABASE_URL must start with sqlite: or postgres:// (got scheme %q)", schemeOf(c.DatabaseURL))
-	}
-
-	if c.JunctionEnv != "sandbox" && c.JunctionEnv != "production" {
-		bad("JUNCTION_ENV %q must be sandbox or production", c.JunctionEnv)
-	}
-	if c.JunctionRegion != "us" && c.JunctionRegion != "eu" {
-		bad("JUNCTION_REGION %q must be us or eu", c.JunctionRegion)
-	}
-	if c.JunctionBaseURL != "" {
-		if c.Mode == ModeDev {
-			bad("JUNCTION_BASE_URL is set but JUNCTION_API_KEY is not: set the key of that Junction (or emulator) too")
-		} else if err := checkBaseURL(c.JunctionBaseURL); err != nil {
-			bad("JUNCTION_BASE_URL %v", err)
+		if err := s.parse(&c, v); err != nil {
+			problems = append(problems, s.name+" "+err.Error())
 		}
+		c.shown = append(c.shown, shownSetting{s.name, s.display(v)})
 	}
-	if want := keyEnvironment(c.JunctionAPIKey); want != "" && c.JunctionBaseURL == "" {
-		// A sandbox key against production (or us against eu) fails with a
-		// bare 401 at the first request; say so at startup instead.
-		if got := c.JunctionEnv + "/" + c.JunctionRegion; got != want {
-			bad("JUNCTION_API_KEY is a %s key but JUNCTION_ENV/JUNCTION_REGION say %s", want, got)
-		}
-	}
-	if c.JunctionWebhookSecret != "" && !strings.HasPrefix(c.JunctionWebhookSecret, "whsec_") {
-		bad("JUNCTION_WEBHOOK_SECRET must start with whsec_ (copy it from Junction's webhook settings)")
-	}
-
-	leeway := orDefault(get("AUTH_LEEWAY"), "30s")
-	if d, err := time.ParseDuration(leeway); err != nil {
-		bad("AUTH_LEEWAY %q is not a duration such as 30s", leeway)
-	} else if d < 0 || d > 60*time.Second {
-		bad("AUTH_LEEWAY %s must be between 0s and 60s", d)
-	} else {
-		c.AuthLeeway = d
-	}
-	c.checkAuth(bad)
-
-	for _, o := range c.CORSAllowedOrigins {
-		if o == "*" {
-			bad("CORS_ALLOWED_ORIGINS must list exact origins, not *")
-		} else if err := checkOrigin(o); err != nil {
-			bad("CORS_ALLOWED_ORIGINS entry %q %v", o, err)
-		}
-	}
-
-	var err error
-	if c.RateLimitUser, err = ratelimit.ParseLimit(orDefault(get("RATE_LIMIT_USER"), "20/min")); err != nil {
-		bad("RATE_LIMIT_USER: %v", err)
-	}
-	if c.RateLimitIP, err = ratelimit.ParseLimit(orDefault(get("RATE_LIMIT_IP"), "120/min")); err != nil {
-		bad("RATE_LIMIT_IP: %v", err)
-	}
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
-		bad("REDIS_URL must start with redis:// or rediss://")
-	}
-	if h := c.TrustedProxyHeader; h != "" && strings.ContainsAny(h, " :\t") {
-		bad("TRUSTED_PROXY_HEADER %q is not a header name", h)
-	}
-
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("LOG_LEVEL %q must be debug, info, warn or error", c.LogLevel)
-	}
-	if c.LogFormat != "json" && c.LogFormat != "console" {
-		bad("LOG_FORMAT %q must be json or console", c.LogFormat)
-	}
-
+	problems = append(problems, c.check()...)
 	if len(problems) > 0 {
 		return Config{}, errors.New("invalid configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return c, nil
 }
 
-func (c *Config) checkAuth(bad func(string, ...any)) {
-	if c.Mode == ModeDev {
-		// Dev mode signs its own tokens; an identity provider may still be
-		// configured to try it against the emulator.
-		if c.AuthJWKSURL == "" && c.AuthHS256Secret == "" {
-			return
+// check enforces the rules that span settings.
+func (c *Config) check() []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	hasAuth := c.Auth.JWKSURL != "" || c.Auth.HS256Secret != ""
+	if c.Dev.Enabled {
+		// An empty JUNCTION_API_KEY (say, a missing Kubernetes secret) must
+		// not turn a deployment into an emulator with an open dev sign-in.
+		if host, _, err := net.SplitHostPort(c.ListenAddr); err == nil && !isLoopback(host) && !c.Dev.AllowNetwork {
+			bad("JUNCTION_API_KEY is not set, so linkbff would run in dev mode (emulator, dev sign-in for anyone) on the non-loopback LISTEN_ADDR %s: set JUNCTION_API_KEY, or ALLOW_NETWORK_DEV_MODE=true if that is what you want (e.g. in a local container)", c.ListenAddr)
+		}
+		// Dev mode signs its own tokens unless an identity provider is set
+		// to try it against the emulator.
+		c.Dev.SignIn = !hasAuth
+	} else {
+		if !hasAuth {
+			bad("AUTH_JWKS_URL or AUTH_HS256_SECRET is required when JUNCTION_API_KEY is set, with AUTH_ISSUER and AUTH_AUDIENCE (how linkbff verifies your users' JWTs)")
+		}
+		if c.Junction.BaseURL == "" {
+			c.Junction.BaseURL, _ = junction.BaseURLFor(c.Junction.Env, c.Junction.Region) // both checked above
+			if want := keyEnvironment(c.Junction.APIKey); want != "" && want != c.Junction.Env+"/"+c.Junction.Region {
+				// A sandbox key against production (or us against eu) fails
+				// with a bare 401 at the first request; say so now.
+				bad("JUNCTION_API_KEY is a %s key but JUNCTION_ENV/JUNCTION_REGION say %s/%s", want, c.Junction.Env, c.Junction.Region)
+			}
 		}
 	}
+	if hasAuth {
+		var authErr *auth.ConfigError
+		if err := c.Auth.Validate(); errors.As(err, &authErr) {
+			bad("%s %s", authSettings[authErr.Field], authErr.Problem)
+		} else if err != nil {
+			bad("AUTH_*: %v", err)
+		}
+		// Without an audience, a token your identity provider minted for
+		// another API would be accepted.
+		switch {
+		case c.anyAudience:
+			c.Warnings = append(c.Warnings, "AUTH_AUDIENCE=none: tokens your identity provider minted for any of your APIs are accepted")
+		case c.Auth.Audience == "" && !c.Dev.Enabled:
+			bad("AUTH_AUDIENCE is required when JUNCTION_API_KEY is set (the aud claim of tokens minted for linkbff; AUTH_AUDIENCE=none accepts any audience)")
+		}
+	}
+	return problems
+}
+
+// authSettings names the variables behind auth.Config's fields, for the
+// problems auth finds (auth owns the rules; this names them for operators).
+var authSettings = map[string]string{
+	"JWKSURL": "AUTH_JWKS_URL", "HS256Secret": "AUTH_HS256_SECRET", "Issuer": "AUTH_ISSUER",
+	"Audience": "AUTH_AUDIENCE", "Algorithms": "AUTH_ALGORITHMS", "UserClaim": "AUTH_USER_CLAIM", "Leeway": "AUTH_LEEWAY",
+}
+
+// PublicURLFor is PUBLIC_URL, or in dev mode the address linkbff listens
+// on, reachable from this machine.
+func (c Config) PublicURLFor(addr net.Addr) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// PrintUsage writes the variable table for `server -h`.
+func PrintUsage(w io.Writer) {
+	fmt.Fprintln(w, "linkbff: backend-for-frontend for Junction Link.")
+	fmt.Fprintln(w, "\nUsage: server [-h]\n\nConfiguration comes from environment variables:")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = s.note
+		}
+		if def == "" {
+			def = "(unset)"
+		}
+		secret := ""
+		if s.secret {
+			secret = " [secret]"
+		}
+		fmt.Fprintf(w, "  %-24s %s%s\n  %-24s default: %s\n", s.name, s.help, secret, "", def)
+	}
+	fmt.Fprintln(w, "\nWith JUNCTION_API_KEY unset linkbff runs in dev mode: a built-in Junction emulator,")
+	fmt.Fprintln(w, "a dev sign-in at POST /_dev/token and a SQLite file, listening on 127.0.0.1 only.")
+}
+
+// Names lists every variable, in the order of `server -h`.
+func Names() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.name
+	}
+	return out
+}
+
+type shownSetting struct{ name, value string }
+
+// display is how a value appears in the startup log.
+func (s setting) display(v string) string {
 	switch {
-	case c.AuthJWKSURL == "" && c.AuthHS256Secret == "":
-		bad("AUTH_JWKS_URL or AUTH_HS256_SECRET is required when JUNCTION_API_KEY is set (how linkbff verifies your users' JWTs)")
-	case c.AuthJWKSURL != "" && c.AuthHS256Secret != "":
-		bad("set only one of AUTH_JWKS_URL and AUTH_HS256_SECRET")
-	case c.AuthHS256Secret != "" && len(c.AuthHS256Secret) < 32:
-		bad("AUTH_HS256_SECRET must be at least 32 bytes (it has %d)", len(c.AuthHS256Secret))
-	case c.AuthJWKSURL != "":
-		if err := checkBaseURL(c.AuthJWKSURL); err != nil {
-			bad("AUTH_JWKS_URL %v", err)
-		}
+	case s.secret && v != "":
+		return "***"
+	case s.url:
+		return MaskURL(v)
 	}
-	if c.AuthIssuer == "" {
-		bad("AUTH_ISSUER is required with AUTH_JWKS_URL or AUTH_HS256_SECRET (the iss claim your identity provider puts in tokens)")
+	return v
+}
+
+// String renders the configuration for the startup log, secrets masked.
+func (c Config) String() string {
+	parts := make([]string, 0, len(c.shown)+1)
+	mode := "production"
+	if c.Dev.Enabled {
+		mode = "dev"
 	}
+	parts = append(parts, "mode="+mode)
+	for _, s := range c.shown {
+		parts = append(parts, s.name+"="+s.value)
+	}
+	return strings.Join(parts, " ")
 }
 
 // keyEnvironment tells "sandbox/us" etc. from Junction's key prefixes
@@ -313,19 +427,25 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-func isTrue(v string) bool {
+func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
+
+func parseBool(v string) (bool, error) {
 	switch strings.ToLower(v) {
 	case "true", "1", "yes":
-		return true
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
 	}
-	return false
+	return false, fmt.Errorf("%q must be true or false", v)
 }
 
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
+func oneOf(v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
 	}
-	return v
+	return fmt.Errorf("%q must be %s", v, strings.Join(allowed, " or "))
 }
 
 func splitList(s string) []string {
@@ -362,48 +482,6 @@ func checkOrigin(raw string) error {
 		return errors.New("must be an origin like https://app.example.com")
 	}
 	return nil
-}
-
-// String renders the config for the startup log with secrets masked.
-func (c Config) String() string {
-	fields := map[string]string{
-		"mode":                    string(c.Mode),
-		"LISTEN_ADDR":             c.ListenAddr,
-		"PUBLIC_URL":              c.PublicURL,
-		"DATABASE_URL":            MaskURL(c.DatabaseURL),
-		"JUNCTION_API_KEY":        mask(c.JunctionAPIKey),
-		"JUNCTION_ENV":            c.JunctionEnv,
-		"JUNCTION_REGION":         c.JunctionRegion,
-		"JUNCTION_BASE_URL":       MaskURL(c.JunctionBaseURL),
-		"JUNCTION_WEBHOOK_SECRET": mask(c.JunctionWebhookSecret),
-		"AUTH_JWKS_URL":           MaskURL(c.AuthJWKSURL),
-		"AUTH_HS256_SECRET":       mask(c.AuthHS256Secret),
-		"AUTH_ISSUER":             c.AuthIssuer,
-		"AUTH_AUDIENCE":           c.AuthAudience,
-		"AUTH_USER_CLAIM":         c.AuthUserClaim,
-		"CORS_ALLOWED_ORIGINS":    strings.Join(c.CORSAllowedOrigins, ","),
-		"ALLOWED_RETURN_URLS":     strings.Join(c.AllowedReturnURLs, ","),
-		"PROVIDERS_ALLOWLIST":     strings.Join(c.ProvidersAllowlist, ","),
-		"REDIS_URL":               mask(c.RedisURL),
-		"TRUSTED_PROXY_HEADER":    c.TrustedProxyHeader,
-	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s ", k, fields[k])
-	}
-	return strings.TrimSpace(b.String())
-}
-
-func mask(secret string) string {
-	if secret == "" {
-		return ""
-	}
-	return "***"
 }
 
 // MaskURL hides the credentials of a connection URL: the password in the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -14,7 +15,7 @@ func TestDevModeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Mode != ModeDev || c.ListenAddr != "127.0.0.1:8080" || c.DatabaseURL != "sqlite:linkbff.db" || !c.ServeDemo {
+	if !c.Dev.Enabled || !c.Dev.SignIn || c.ListenAddr != "127.0.0.1:8080" || c.DatabaseURL != "sqlite:linkbff.db" || !c.ServeDemo {
 		t.Fatalf("dev defaults wrong: %+v", c)
 	}
 	if c.RateLimitUser.Requests != 20 {
@@ -44,7 +45,7 @@ func TestProductionNamesEveryMissingVariable(t *testing.T) {
 	if err == nil {
 		t.Fatal("production mode started without PUBLIC_URL and auth")
 	}
-	for _, name := range []string{"PUBLIC_URL", "AUTH_JWKS_URL or AUTH_HS256_SECRET", "AUTH_ISSUER"} {
+	for _, name := range []string{"PUBLIC_URL", "AUTH_JWKS_URL or AUTH_HS256_SECRET"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
@@ -57,10 +58,14 @@ func TestProductionNamesEveryMissingVariable(t *testing.T) {
 func TestInvalidValues(t *testing.T) {
 	base := map[string]string{
 		"JUNCTION_API_KEY": "sk_us_x", "PUBLIC_URL": "https://bff.example.com",
-		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer",
+		"AUTH_HS256_SECRET": strings.Repeat("k", 32), "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "linkbff",
 	}
-	if _, err := Load(env(base)); err != nil {
+	c, err := Load(env(base))
+	if err != nil {
 		t.Fatalf("valid production config rejected: %v", err)
+	}
+	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second {
+		t.Fatalf("production config: %+v", c)
 	}
 	tests := []struct{ key, value, want string }{
 		{"AUTH_HS256_SECRET", "short", "at least 32 bytes"},
@@ -83,6 +88,15 @@ func TestInvalidValues(t *testing.T) {
 		{"JUNCTION_REGION", "eu", "sandbox/us key"},
 		{"JUNCTION_ENV", "production", "sandbox/us key"},
 		{"JUNCTION_API_KEY", "pk_eu_x", "production/eu key"},
+		{"JUNCTION_API_KEY", "sk_us_x\n", "whitespace"},
+		{"AUTH_ISSUER", "", "AUTH_ISSUER is required"},
+		{"AUTH_AUDIENCE", "", "AUTH_AUDIENCE is required"},
+		{"AUTH_ALGORITHMS", "none", "AUTH_ALGORITHMS \"none\" is never allowed"},
+		{"AUTH_JWKS_URL", "https://idp.example.com/jwks", "AUTH_HS256_SECRET must not be set together with a JWKS URL"},
+		{"ALLOWED_RETURN_URLS", "javascript:alert(1)", "ALLOWED_RETURN_URLS"},
+		{"PROVIDERS_ALLOWLIST", "Fitbit", "PROVIDERS_ALLOWLIST"},
+		{"ALLOW_NETWORK_DEV_MODE", "perhaps", "ALLOW_NETWORK_DEV_MODE"},
+		{"TRUSTED_PROXY_HEADER", "X-Real IP", "TRUSTED_PROXY_HEADER"},
 	}
 	for _, tc := range tests {
 		m := map[string]string{}
@@ -115,14 +129,22 @@ func TestMaskURL(t *testing.T) {
 func TestStringMasksSecrets(t *testing.T) {
 	c, err := Load(env(map[string]string{
 		"JUNCTION_API_KEY": "sk_us_topsecret", "PUBLIC_URL": "https://bff.example.com",
-		"AUTH_HS256_SECRET": "hs256-secret-that-is-32-bytes-long!!", "AUTH_ISSUER": "https://issuer",
+		"AUTH_HS256_SECRET": "hs256-secret-that-is-32-bytes-long!!", "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "none",
 		"JUNCTION_WEBHOOK_SECRET": "whsec_c2VjcmV0", "DATABASE_URL": "postgres://u:dbpass@db/x",
 		"REDIS_URL": "redis://:redispass@r:6379/0",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "AUTH_AUDIENCE=none") {
+		t.Errorf("AUTH_AUDIENCE=none gave warnings %q", c.Warnings)
+	}
 	s := c.String()
+	for _, name := range Names() {
+		if !strings.Contains(s, name+"=") {
+			t.Errorf("String() does not show %s: %s", name, s)
+		}
+	}
 	for _, secret := range []string{"topsecret", "hs256-secret", "c2VjcmV0", "dbpass", "redispass"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
@@ -138,12 +160,12 @@ func TestReadmeListsEveryVariable(t *testing.T) {
 	}
 	var usage bytes.Buffer
 	PrintUsage(&usage)
-	for _, v := range Vars {
-		if !strings.Contains(string(readme), "`"+v.Name+"`") {
-			t.Errorf("README.md does not document %s", v.Name)
+	for _, name := range Names() {
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md does not document %s", name)
 		}
-		if !strings.Contains(usage.String(), v.Name) {
-			t.Errorf("-h does not list %s", v.Name)
+		if !strings.Contains(usage.String(), name) {
+			t.Errorf("-h does not list %s", name)
 		}
 	}
 }

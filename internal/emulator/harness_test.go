@@ -1,8 +1,6 @@
 package emulator
 
 import (
-	"bytes"
-	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -13,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	svix "github.com/svix/svix-webhooks/go"
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 const (
@@ -22,13 +20,12 @@ const (
 )
 
 // harness runs the emulator mounted under /_junction, as linkbff does in
-// development, behind a real HTTP server.
+// development, behind a real HTTP server; its client's targets are
+// relative to the mount.
 type harness struct {
-	t      *testing.T
-	emu    *Emulator
-	srv    *httptest.Server
-	base   string // PublicURL
-	client *http.Client
+	*testkit.Client
+	t   *testing.T
+	emu *Emulator
 }
 
 func newHarness(t *testing.T, configure func(*Config)) *harness {
@@ -51,80 +48,19 @@ func newHarness(t *testing.T, configure func(*Config)) *harness {
 		srv.Close()
 		emu.Close()
 	})
-	client := srv.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &harness{t: t, emu: emu, srv: srv, base: base, client: client}
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) decode(t *testing.T, into any) {
-	t.Helper()
-	if err := json.Unmarshal(r.body, into); err != nil {
-		t.Fatalf("decode %s: %v", r.body, err)
-	}
-}
-
-// do sends a request; body may be nil, a string (sent raw) or a value
-// encoded as JSON. headers are name/value pairs.
-func (h *harness) do(method, target string, body any, headers ...string) response {
-	h.t.Helper()
-	var reader io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		reader = bytes.NewBufferString(b)
-	default:
-		encoded, err := json.Marshal(b)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		reader = bytes.NewReader(encoded)
-	}
-	if !isAbsolute(target) {
-		target = h.base + target
-	}
-	req, err := http.NewRequest(method, target, reader)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if reader != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
+	return &harness{Client: testkit.NewClient(t, base), t: t, emu: emu}
 }
 
 // team sends a team API call with the API key.
-func (h *harness) team(method, path string, body any) response {
+func (h *harness) team(method, path string, body any) testkit.Response {
 	h.t.Helper()
-	return h.do(method, path, body, "x-vital-api-key", testAPIKey)
+	return h.Do(method, path, body, "x-vital-api-key", testAPIKey)
 }
 
-func isAbsolute(target string) bool {
-	u, err := url.Parse(target)
-	return err == nil && u.IsAbs()
-}
-
-func expectStatus(t *testing.T, r response, want int) {
+func expectStatus(t *testing.T, r testkit.Response, want int) {
 	t.Helper()
-	if r.status != want {
-		t.Fatalf("status = %d, want %d; body: %s", r.status, want, r.body)
+	if r.Status != want {
+		t.Fatalf("status = %d, want %d; body: %s", r.Status, want, r.Body)
 	}
 }
 
@@ -133,7 +69,7 @@ func (h *harness) createUser(clientUserID string) wireUser {
 	r := h.team("POST", "/v2/user", map[string]any{"client_user_id": clientUserID})
 	expectStatus(h.t, r, http.StatusOK)
 	var u wireUser
-	r.decode(h.t, &u)
+	r.JSON(h.t, &u)
 	return u
 }
 
@@ -142,7 +78,7 @@ func (h *harness) linkToken(body map[string]any) wireLinkToken {
 	r := h.team("POST", "/v2/link/token", body)
 	expectStatus(h.t, r, http.StatusOK)
 	var lt wireLinkToken
-	r.decode(h.t, &lt)
+	r.JSON(h.t, &lt)
 	return lt
 }
 
@@ -170,24 +106,24 @@ func followHref(t *testing.T, pageURL string, page []byte, attrPattern string) s
 // consent screen URL.
 func (h *harness) consentURL(lt wireLinkToken, slug string) string {
 	h.t.Helper()
-	r := h.do("GET", lt.LinkWebURL, nil)
+	r := h.Do("GET", lt.LinkWebURL, nil)
 	expectStatus(h.t, r, http.StatusOK)
-	return followHref(h.t, lt.LinkWebURL, r.body, `data-provider="`+regexp.QuoteMeta(slug)+`"`)
+	return followHref(h.t, lt.LinkWebURL, r.Body, `data-provider="`+regexp.QuoteMeta(slug)+`"`)
 }
 
 // buttonURL opens the consent screen and returns the URL behind a button.
 func (h *harness) buttonURL(consentURL, id string) string {
 	h.t.Helper()
-	r := h.do("GET", consentURL, nil)
+	r := h.Do("GET", consentURL, nil)
 	expectStatus(h.t, r, http.StatusOK)
-	return followHref(h.t, consentURL, r.body, `id="`+id+`"`)
+	return followHref(h.t, consentURL, r.Body, `id="`+id+`"`)
 }
 
 // redirectParams checks a 307 to redirectURL and returns its query.
-func redirectParams(t *testing.T, r response, redirectURL string) url.Values {
+func redirectParams(t *testing.T, r testkit.Response, redirectURL string) url.Values {
 	t.Helper()
 	expectStatus(t, r, http.StatusTemporaryRedirect)
-	loc, err := url.Parse(r.header.Get("Location"))
+	loc, err := url.Parse(r.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,15 +212,7 @@ func (s *webhookSink) next(t *testing.T) receivedWebhook {
 
 func (s *webhookSink) verify(t *testing.T, got receivedWebhook) {
 	t.Helper()
-	wh, err := svix.NewWebhook(s.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.Verify(got.body, got.header); err != nil {
+	if err := testkit.VerifyWebhook(s.secret, got.header, got.body); err != nil {
 		t.Fatalf("svix verification failed: %v", err)
 	}
-}
-
-func decodeBody(resp *http.Response, into any) error {
-	return json.NewDecoder(resp.Body).Decode(into)
 }

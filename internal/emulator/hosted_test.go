@@ -18,61 +18,61 @@ func TestLinkApproveRedirectsWithSuccess(t *testing.T) {
 	u := h.createUser(uuid.NewString())
 	lt := h.linkToken(map[string]any{"user_id": u.UserID, "redirect_url": redirectTarget})
 
-	list := h.do("GET", lt.LinkWebURL, nil)
+	list := h.Do("GET", lt.LinkWebURL, nil)
 	expectStatus(t, list, http.StatusOK)
-	if csp := list.header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+	if csp := list.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 		t.Errorf("CSP = %q", csp)
 	}
-	if page := string(list.body); strings.Contains(page, `src="http`) || strings.Contains(page, `href="http`) {
+	if page := string(list.Body); strings.Contains(page, `src="http`) || strings.Contains(page, `href="http`) {
 		t.Errorf("page loads or links an absolute URL:\n%s", page)
 	}
-	consent := followHref(t, lt.LinkWebURL, list.body, `data-provider="oura"`)
-	if !strings.HasPrefix(consent, h.base+"/link/oauth/oura?") {
+	consent := followHref(t, lt.LinkWebURL, list.Body, `data-provider="oura"`)
+	if !strings.HasPrefix(consent, h.Base+"/link/oauth/oura?") {
 		t.Fatalf("consent URL %s is not under the mount prefix", consent)
 	}
-	page := h.do("GET", consent, nil)
+	page := h.Do("GET", consent, nil)
 	expectStatus(t, page, http.StatusOK)
-	if !strings.Contains(string(page.body), "Connect Oura to your app") {
-		t.Fatalf("consent page:\n%s", page.body)
+	if !strings.Contains(string(page.Body), "Connect Oura to your app") {
+		t.Fatalf("consent page:\n%s", page.Body)
 	}
-	approve := followHref(t, consent, page.body, `id="approve"`)
+	approve := followHref(t, consent, page.Body, `id="approve"`)
 
-	done := h.do("GET", approve, nil)
+	done := h.Do("GET", approve, nil)
 	params := redirectParams(t, done, redirectTarget)
 	if params.Get("state") != "success" || params.Get("session") != "abc" || params.Has("error_type") {
 		t.Fatalf("redirect query = %v", params)
 	}
-	if !strings.HasPrefix(done.header.Get("Location"), redirectTarget+"&state=success") {
-		t.Errorf("existing query not kept verbatim: %s", done.header.Get("Location"))
+	if !strings.HasPrefix(done.Header.Get("Location"), redirectTarget+"&state=success") {
+		t.Errorf("existing query not kept verbatim: %s", done.Header.Get("Location"))
 	}
 
 	providers := h.team("GET", "/v2/user/providers/"+u.UserID, nil)
 	expectStatus(t, providers, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/providers/{user_id}", 200, providers.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/providers/{user_id}", 200, providers.Body)
 	var got wireConnectedProviders
-	providers.decode(t, &got)
+	providers.JSON(t, &got)
 	if len(got.Providers) != 1 || got.Providers[0].Slug != "oura" || got.Providers[0].Status != "connected" ||
 		got.Providers[0].ExternalUserID == nil || !strings.HasPrefix(*got.Providers[0].ExternalUserID, "emu-oura-") {
-		t.Fatalf("providers = %s", providers.body)
+		t.Fatalf("providers = %s", providers.Body)
 	}
 	user := h.team("GET", "/v2/user/"+u.UserID, nil)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 200, user.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 200, user.Body)
 	var withSources wireUser
-	user.decode(t, &withSources)
+	user.JSON(t, &withSources)
 	if len(withSources.ConnectedSources) != 1 || withSources.ConnectedSources[0].Provider.Slug != "oura" {
-		t.Fatalf("connected_sources = %s", user.body)
+		t.Fatalf("connected_sources = %s", user.Body)
 	}
 
 	// Single use: the same button again, and the start page, say consumed.
-	again := redirectParams(t, h.do("GET", approve, nil), redirectTarget)
+	again := redirectParams(t, h.Do("GET", approve, nil), redirectTarget)
 	if again.Get("state") != "error" || again.Get("error_type") != "token_consumed" {
 		t.Fatalf("second use = %v", again)
 	}
-	start := redirectParams(t, h.do("GET", lt.LinkWebURL, nil), redirectTarget)
+	start := redirectParams(t, h.Do("GET", lt.LinkWebURL, nil), redirectTarget)
 	if start.Get("error_type") != "token_consumed" {
 		t.Fatalf("start page after use = %v", start)
 	}
-	expectStatus(t, h.do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken), http.StatusUnauthorized)
+	expectStatus(t, h.Do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken), http.StatusUnauthorized)
 }
 
 func TestLinkOutcomes(t *testing.T) {
@@ -97,11 +97,11 @@ func TestLinkOutcomes(t *testing.T) {
 			}
 			lt := h.linkToken(body)
 			button := h.buttonURL(h.consentURL(lt, tt.provider), tt.button)
-			params := redirectParams(t, h.do("GET", button, nil), redirectTarget)
+			params := redirectParams(t, h.Do("GET", button, nil), redirectTarget)
 			if params.Get("state") != "error" || params.Get("error_type") != tt.wantErrorType || params.Get("error") == "" {
 				t.Fatalf("redirect query = %v", params)
 			}
-			if n := len(h.team("GET", "/v2/user/providers/"+u.UserID, nil).body); n != len(`{"providers":[]}`) {
+			if n := len(h.team("GET", "/v2/user/providers/"+u.UserID, nil).Body); n != len(`{"providers":[]}`) {
 				t.Fatal("a failed link created a connection")
 			}
 		})
@@ -113,21 +113,21 @@ func TestLinkCloseAndInlineErrorsKeepTokenUsable(t *testing.T) {
 	u := h.createUser("inline")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID, "redirect_url": redirectTarget})
 
-	closeURL := followHref(t, lt.LinkWebURL, h.do("GET", lt.LinkWebURL, nil).body, `id="close"`)
-	closed := h.do("GET", closeURL, nil)
+	closeURL := followHref(t, lt.LinkWebURL, h.Do("GET", lt.LinkWebURL, nil).Body, `id="close"`)
+	closed := h.Do("GET", closeURL, nil)
 	expectStatus(t, closed, http.StatusOK)
-	if !strings.Contains(string(closed.body), "You can close this window") {
-		t.Fatalf("close page:\n%s", closed.body)
+	if !strings.Contains(string(closed.Body), "You can close this window") {
+		t.Fatalf("close page:\n%s", closed.Body)
 	}
 
 	consent := h.consentURL(lt, "freestyle_libre")
-	denied := h.do("GET", h.buttonURL(consent, "deny"), nil)
+	denied := h.Do("GET", h.buttonURL(consent, "deny"), nil)
 	expectStatus(t, denied, http.StatusOK)
-	if !strings.Contains(string(denied.body), `role="alert"`) {
-		t.Fatalf("password deny without on_error=redirect should show the error inline:\n%s", denied.body)
+	if !strings.Contains(string(denied.Body), `role="alert"`) {
+		t.Fatalf("password deny without on_error=redirect should show the error inline:\n%s", denied.Body)
 	}
 
-	params := redirectParams(t, h.do("GET", h.buttonURL(consent, "approve"), nil), redirectTarget)
+	params := redirectParams(t, h.Do("GET", h.buttonURL(consent, "approve"), nil), redirectTarget)
 	if params.Get("state") != "success" {
 		t.Fatalf("token was spent by close or inline error: %v", params)
 	}
@@ -146,7 +146,7 @@ func TestLinkForcedErrorTypes(t *testing.T) {
 			lt := h.linkToken(map[string]any{"user_id": u.UserID, "redirect_url": redirectTarget})
 			approve := h.buttonURL(h.consentURL(lt, "garmin"), "approve")
 			forced := strings.Replace(approve, "action=approve", "action=error&error_type="+errorType, 1)
-			params := redirectParams(t, h.do("GET", forced, nil), redirectTarget)
+			params := redirectParams(t, h.Do("GET", forced, nil), redirectTarget)
 			if params.Get("state") != "error" || params.Get("error_type") != errorType || params.Get("error") == "" {
 				t.Fatalf("redirect query = %v", params)
 			}
@@ -160,10 +160,10 @@ func TestLinkTokenProblems(t *testing.T) {
 	u := h.createUser("problems")
 
 	t.Run("unknown token shows an error page", func(t *testing.T) {
-		r := h.do("GET", h.base+"/link/?token=garbage&env=sandbox&region=us", nil)
+		r := h.Do("GET", h.Base+"/link/?token=garbage&env=sandbox&region=us", nil)
 		expectStatus(t, r, http.StatusBadRequest)
-		if r.header.Get("Location") != "" || !strings.Contains(string(r.body), "invalid_token") {
-			t.Fatalf("page:\n%s", r.body)
+		if r.Header.Get("Location") != "" || !strings.Contains(string(r.Body), "invalid_token") {
+			t.Fatalf("page:\n%s", r.Body)
 		}
 	})
 	t.Run("expired token redirects with token_expired", func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestLinkTokenProblems(t *testing.T) {
 		approve := h.buttonURL(consent, "approve")
 		clock.Advance(5 * time.Minute)
 		for _, target := range []string{lt.LinkWebURL, consent, approve} {
-			params := redirectParams(t, h.do("GET", target, nil), redirectTarget)
+			params := redirectParams(t, h.Do("GET", target, nil), redirectTarget)
 			if params.Get("error_type") != "token_expired" {
 				t.Fatalf("GET %s: %v", target, params)
 			}
@@ -180,10 +180,10 @@ func TestLinkTokenProblems(t *testing.T) {
 	})
 	t.Run("without redirect_url the outcome is a page", func(t *testing.T) {
 		lt := h.linkToken(map[string]any{"user_id": u.UserID})
-		r := h.do("GET", h.buttonURL(h.consentURL(lt, "polar"), "approve"), nil)
+		r := h.Do("GET", h.buttonURL(h.consentURL(lt, "polar"), "approve"), nil)
 		expectStatus(t, r, http.StatusOK)
-		if !strings.Contains(string(r.body), "Polar connected") {
-			t.Fatalf("result page:\n%s", r.body)
+		if !strings.Contains(string(r.Body), "Polar connected") {
+			t.Fatalf("result page:\n%s", r.Body)
 		}
 	})
 }
@@ -192,21 +192,21 @@ func TestLinkTokenWithProviderSkipsList(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.createUser("direct")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID, "provider": "whoop_v2"})
-	r := h.do("GET", lt.LinkWebURL, nil)
+	r := h.Do("GET", lt.LinkWebURL, nil)
 	expectStatus(t, r, http.StatusFound)
-	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "oauth/whoop_v2?token=") {
+	if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "oauth/whoop_v2?token=") {
 		t.Fatalf("Location = %s", loc)
 	}
 	// Another provider's consent screen is refused for this token.
-	other := h.base + "/link/oauth/oura?token=" + url.QueryEscape(lt.LinkToken)
-	expectStatus(t, h.do("GET", other, nil), http.StatusBadRequest)
+	other := h.Base + "/link/oauth/oura?token=" + url.QueryEscape(lt.LinkToken)
+	expectStatus(t, h.Do("GET", other, nil), http.StatusBadRequest)
 }
 
 func TestLinkProviderListHonoursFilter(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.createUser("filter")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID, "filter_on_providers": []string{"garmin", "dexcom_v3"}})
-	page := string(h.do("GET", lt.LinkWebURL, nil).body)
+	page := string(h.Do("GET", lt.LinkWebURL, nil).Body)
 	if strings.Count(page, "data-provider=") != 2 || !strings.Contains(page, `data-provider="garmin"`) || !strings.Contains(page, `data-provider="dexcom_v3"`) {
 		t.Fatalf("provider list ignores the filter:\n%s", page)
 	}
@@ -223,13 +223,12 @@ func TestRacingCompletesSucceedOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range racers {
 		wg.Go(func() {
-			resp, err := h.client.Get(approve)
+			r, err := h.Send("GET", approve, nil)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			resp.Body.Close()
-			locations[i] = resp.Header.Get("Location")
+			locations[i] = r.Header.Get("Location")
 		})
 	}
 	wg.Wait()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 func TestLinkTokenShape(t *testing.T) {
@@ -17,10 +19,10 @@ func TestLinkTokenShape(t *testing.T) {
 	u := h.createUser("link-shape")
 	r := h.team("POST", "/v2/link/token", map[string]any{"user_id": u.UserID, "provider": nil, "redirect_url": "https://app.example/cb"})
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "POST", "/v2/link/token", 200, r.body)
+	assertResponseMatchesSpec(t, "POST", "/v2/link/token", 200, r.Body)
 	var lt wireLinkToken
-	r.decode(t, &lt)
-	want := h.base + "/link/?token=" + url.QueryEscape(lt.LinkToken) + "&env=production&region=eu"
+	r.JSON(t, &lt)
+	want := h.Base + "/link/?token=" + url.QueryEscape(lt.LinkToken) + "&env=production&region=eu"
 	if lt.LinkToken == "" || lt.LinkWebURL != want {
 		t.Fatalf("link_web_url = %q, want %q", lt.LinkWebURL, want)
 	}
@@ -55,13 +57,13 @@ func TestLinkTokenErrors(t *testing.T) {
 			r := h.team("POST", "/v2/link/token", tt.body)
 			expectStatus(t, r, tt.wantStatus)
 			if tt.wantStatus == http.StatusUnprocessableEntity {
-				assertResponseMatchesSpec(t, "POST", "/v2/link/token", 422, r.body)
+				assertResponseMatchesSpec(t, "POST", "/v2/link/token", 422, r.Body)
 				return
 			}
 			var body struct{ Detail string }
-			r.decode(t, &body)
+			r.JSON(t, &body)
 			if body.Detail == "" {
-				t.Fatalf("want a detail string, got %s", r.body)
+				t.Fatalf("want a detail string, got %s", r.Body)
 			}
 		})
 	}
@@ -73,19 +75,19 @@ func TestOAuthProviderEndpoint(t *testing.T) {
 	u := h.createUser("oauth")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID})
 
-	r := h.do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken)
+	r := h.Do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/link/provider/oauth/{oauth_provider}", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/link/provider/oauth/{oauth_provider}", 200, r.Body)
 	var src wireSource
-	r.decode(t, &src)
-	if want := h.base + "/link/oauth/oura?token=" + url.QueryEscape(lt.LinkToken); src.OAuthURL == nil || *src.OAuthURL != want {
+	r.JSON(t, &src)
+	if want := h.Base + "/link/oauth/oura?token=" + url.QueryEscape(lt.LinkToken); src.OAuthURL == nil || *src.OAuthURL != want {
 		t.Fatalf("oauth_url = %v, want %s", src.OAuthURL, want)
 	}
 	if src.Slug != "oura" || src.AuthType == nil || *src.AuthType != "oauth" {
-		t.Fatalf("unexpected source %s", r.body)
+		t.Fatalf("unexpected source %s", r.Body)
 	}
 	// The API key alone is not a link token.
-	expectStatus(t, h.do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-api-key", testAPIKey), http.StatusBadRequest)
+	expectStatus(t, h.Do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-api-key", testAPIKey), http.StatusBadRequest)
 
 	tests := []struct {
 		name       string
@@ -104,47 +106,47 @@ func TestOAuthProviderEndpoint(t *testing.T) {
 			if tt.token != "" {
 				headers = []string{"x-vital-link-token", tt.token}
 			}
-			r := h.do("GET", "/v2/link/provider/oauth/"+tt.provider, nil, headers...)
+			r := h.Do("GET", "/v2/link/provider/oauth/"+tt.provider, nil, headers...)
 			expectStatus(t, r, tt.wantStatus)
 			var body struct{ Detail string }
-			r.decode(t, &body)
+			r.JSON(t, &body)
 			if body.Detail == "" {
-				t.Fatalf("want a detail, got %s", r.body)
+				t.Fatalf("want a detail, got %s", r.Body)
 			}
 		})
 	}
 
 	clock.Advance(10 * time.Minute)
-	expectStatus(t, h.do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken), http.StatusUnauthorized)
+	expectStatus(t, h.Do("GET", "/v2/link/provider/oauth/oura", nil, "x-vital-link-token", lt.LinkToken), http.StatusUnauthorized)
 }
 
 func TestLinkProvidersHonoursFilter(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.createUser("link-providers")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID, "filter_on_providers": []string{"oura", "freestyle_libre"}})
-	r := h.do("GET", "/v2/link/providers", nil, "x-vital-link-token", lt.LinkToken)
+	r := h.Do("GET", "/v2/link/providers", nil, "x-vital-link-token", lt.LinkToken)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/link/providers", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/link/providers", 200, r.Body)
 	var got []wireSourceLink
-	r.decode(t, &got)
+	r.JSON(t, &got)
 	if len(got) != 2 || got[0].Slug != "oura" || got[0].OAuthURL == nil || got[1].Slug != "freestyle_libre" || got[1].OAuthURL != nil {
-		t.Fatalf("providers = %s", r.body)
+		t.Fatalf("providers = %s", r.Body)
 	}
-	expectStatus(t, h.do("GET", "/v2/link/providers", nil), http.StatusBadRequest)
-	expectStatus(t, h.do("GET", "/v2/link/providers", nil, "x-vital-link-token", "nope"), http.StatusUnauthorized)
+	expectStatus(t, h.Do("GET", "/v2/link/providers", nil), http.StatusBadRequest)
+	expectStatus(t, h.Do("GET", "/v2/link/providers", nil, "x-vital-link-token", "nope"), http.StatusUnauthorized)
 }
 
 func TestTeamProvidersCatalogueAndLogos(t *testing.T) {
 	h := newHarness(t, nil)
 	r := h.team("GET", "/v2/providers", nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/providers", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/providers", 200, r.Body)
 	var got []wireProviderDetailed
-	r.decode(t, &got)
+	r.JSON(t, &got)
 	authTypes := map[string]string{}
 	for _, p := range got {
 		authTypes[p.Slug] = *p.AuthType
-		if p.Logo == nil || *p.Logo != h.base+"/logos/"+p.Slug+".svg" {
+		if p.Logo == nil || *p.Logo != h.Base+"/logos/"+p.Slug+".svg" {
 			t.Errorf("%s logo = %v", p.Slug, p.Logo)
 		}
 		if !isKnownProviderSlug(p.Slug) {
@@ -161,12 +163,12 @@ func TestTeamProvidersCatalogueAndLogos(t *testing.T) {
 		}
 	}
 
-	logo := h.do("GET", h.base+"/logos/oura.svg", nil)
+	logo := h.Do("GET", h.Base+"/logos/oura.svg", nil)
 	expectStatus(t, logo, http.StatusOK)
-	if ct := logo.header.Get("Content-Type"); ct != "image/svg+xml" || !strings.HasPrefix(string(logo.body), "<svg") {
-		t.Fatalf("logo: %s %s", ct, logo.body)
+	if ct := logo.Header.Get("Content-Type"); ct != "image/svg+xml" || !strings.HasPrefix(string(logo.Body), "<svg") {
+		t.Fatalf("logo: %s %s", ct, logo.Body)
 	}
-	expectStatus(t, h.do("GET", h.base+"/logos/nope.svg", nil), http.StatusNotFound)
+	expectStatus(t, h.Do("GET", h.Base+"/logos/nope.svg", nil), http.StatusNotFound)
 }
 
 // Mounted at the root without PublicURL, URLs come from the request's Host.
@@ -178,14 +180,13 @@ func TestPublicURLDerivedFromHostAtRoot(t *testing.T) {
 	defer emu.Close()
 	srv := httptest.NewServer(emu.Handler())
 	defer srv.Close()
-	h := &harness{t: t, emu: emu, srv: srv, base: srv.URL, client: srv.Client()}
-	h.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	h := &harness{Client: testkit.NewClient(t, srv.URL), t: t, emu: emu}
 	u := h.createUser("root")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID})
 	if !strings.HasPrefix(lt.LinkWebURL, srv.URL+"/link/?token=") || !strings.HasSuffix(lt.LinkWebURL, "&env=sandbox&region=us") {
 		t.Fatalf("link_web_url = %s", lt.LinkWebURL)
 	}
-	expectStatus(t, h.do("GET", lt.LinkWebURL, nil), http.StatusOK)
+	expectStatus(t, h.Do("GET", lt.LinkWebURL, nil), http.StatusOK)
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,12 +23,12 @@ func TestTeamAPIRequiresAPIKey(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := h.do("GET", "/v2/user", nil, tt.headers...)
+			r := h.Do("GET", "/v2/user", nil, tt.headers...)
 			expectStatus(t, r, http.StatusUnauthorized)
 			var body struct{ Detail string }
-			r.decode(t, &body)
-			if body.Detail == "" || strings.Contains(r.header.Get("Content-Type"), "html") {
-				t.Fatalf("want a JSON detail, got %s", r.body)
+			r.JSON(t, &body)
+			if body.Detail == "" || strings.Contains(r.Header.Get("Content-Type"), "html") {
+				t.Fatalf("want a JSON detail, got %s", r.Body)
 			}
 		})
 	}
@@ -42,12 +43,12 @@ func TestCreateUserAndConflict(t *testing.T) {
 		"fallback_birth_date": "1990-01-31", "ingestion_start": "2024-01-01", "ingestion_end": nil,
 	})
 	expectStatus(t, r, http.StatusOK)
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q", ct)
 	}
-	assertResponseMatchesSpec(t, "POST", "/v2/user", 200, r.body)
+	assertResponseMatchesSpec(t, "POST", "/v2/user", 200, r.Body)
 	var created wireUser
-	r.decode(t, &created)
+	r.JSON(t, &created)
 	if _, err := uuid.Parse(created.UserID); err != nil || created.ClientUserID != "app-user-1" {
 		t.Fatalf("unexpected user %+v", created)
 	}
@@ -64,11 +65,11 @@ func TestCreateUserAndConflict(t *testing.T) {
 	clock.Advance(1)
 	dup := h.team("POST", "/v2/user", map[string]any{"client_user_id": "app-user-1"})
 	expectStatus(t, dup, http.StatusBadRequest)
-	assertResponseMatchesSpec(t, "POST", "/v2/user", 400, dup.body)
+	assertResponseMatchesSpec(t, "POST", "/v2/user", 400, dup.Body)
 	want := `{"detail":{"error_type":"INVALID_REQUEST","error_message":"Client user id already exists.","user_id":"` +
 		created.UserID + `","created_on":"` + created.CreatedOn + `"}}`
-	if string(dup.body) != want {
-		t.Fatalf("conflict body = %s\nwant %s", dup.body, want)
+	if string(dup.Body) != want {
+		t.Fatalf("conflict body = %s\nwant %s", dup.Body, want)
 	}
 	if n := h.emu.UserCount(); n != 1 {
 		t.Fatalf("UserCount = %d", n)
@@ -83,22 +84,19 @@ func TestCreateUserConcurrentDuplicatesMakeOneUser(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range workers {
 		wg.Go(func() {
-			req, _ := http.NewRequest("POST", h.base+"/v2/user", strings.NewReader(`{"client_user_id":"same"}`))
-			req.Header.Set("x-vital-api-key", testAPIKey)
-			resp, err := h.client.Do(req)
+			r, err := h.Send("POST", "/v2/user", `{"client_user_id":"same"}`, "x-vital-api-key", testAPIKey)
 			if err != nil {
 				t.Error(err)
 				return
 			}
-			defer resp.Body.Close()
 			var body struct {
 				UserID string `json:"user_id"`
 				Detail struct {
 					UserID string `json:"user_id"`
 				} `json:"detail"`
 			}
-			statuses[i] = resp.StatusCode
-			if err := decodeBody(resp, &body); err != nil {
+			statuses[i] = r.Status
+			if err := json.Unmarshal(r.Body, &body); err != nil {
 				t.Error(err)
 			}
 			ids[i] = body.UserID + body.Detail.UserID
@@ -141,13 +139,13 @@ func TestCreateUserValidationErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := h.team("POST", "/v2/user", tt.body)
 			expectStatus(t, r, http.StatusUnprocessableEntity)
-			assertResponseMatchesSpec(t, "POST", "/v2/user", 422, r.body)
+			assertResponseMatchesSpec(t, "POST", "/v2/user", 422, r.Body)
 			var body struct {
 				Detail []validationIssue `json:"detail"`
 			}
-			r.decode(t, &body)
+			r.JSON(t, &body)
 			if len(body.Detail) == 0 || body.Detail[0].Type != tt.wantType || body.Detail[0].Msg == "" || len(body.Detail[0].Loc) == 0 {
-				t.Fatalf("detail = %s, want first issue of type %s", r.body, tt.wantType)
+				t.Fatalf("detail = %s, want first issue of type %s", r.Body, tt.wantType)
 			}
 		})
 	}
@@ -177,15 +175,15 @@ func TestListUsersPaginates(t *testing.T) {
 		t.Run(tt.query, func(t *testing.T) {
 			r := h.team("GET", "/v2/user"+tt.query, nil)
 			expectStatus(t, r, http.StatusOK)
-			assertResponseMatchesSpec(t, "GET", "/v2/user", 200, r.body)
+			assertResponseMatchesSpec(t, "GET", "/v2/user", 200, r.Body)
 			var page wireUsersPage
-			r.decode(t, &page)
+			r.JSON(t, &page)
 			if page.Total != 3 || page.Limit != tt.wantLimit || len(page.Users) != len(tt.wantIDs) {
-				t.Fatalf("page = %s", r.body)
+				t.Fatalf("page = %s", r.Body)
 			}
 			for i, u := range page.Users {
 				if u.UserID != tt.wantIDs[i] {
-					t.Fatalf("users out of creation order: %s", r.body)
+					t.Fatalf("users out of creation order: %s", r.Body)
 				}
 			}
 		})
@@ -194,7 +192,7 @@ func TestListUsersPaginates(t *testing.T) {
 		t.Run(bad, func(t *testing.T) {
 			r := h.team("GET", "/v2/user"+bad, nil)
 			expectStatus(t, r, http.StatusUnprocessableEntity)
-			assertResponseMatchesSpec(t, "GET", "/v2/user", 422, r.body)
+			assertResponseMatchesSpec(t, "GET", "/v2/user", 422, r.Body)
 		})
 	}
 }
@@ -206,20 +204,20 @@ func TestGetResolveAndSignInToken(t *testing.T) {
 
 	r := h.team("GET", "/v2/user/"+u.UserID, nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 200, r.Body)
 
 	r = h.team("GET", "/v2/user/resolve/"+url.PathEscape(clientID), nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/resolve/{client_user_id}", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/resolve/{client_user_id}", 200, r.Body)
 	var resolved wireUser
-	r.decode(t, &resolved)
+	r.JSON(t, &resolved)
 	if resolved.UserID != u.UserID {
 		t.Fatalf("resolved %s, want %s", resolved.UserID, u.UserID)
 	}
 
 	r = h.team("POST", "/v2/user/"+u.UserID+"/sign_in_token", nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "POST", "/v2/user/{user_id}/sign_in_token", 200, r.body)
+	assertResponseMatchesSpec(t, "POST", "/v2/user/{user_id}/sign_in_token", 200, r.Body)
 
 	notFound := []string{
 		"/v2/user/" + uuid.NewString(),
@@ -229,14 +227,14 @@ func TestGetResolveAndSignInToken(t *testing.T) {
 	for _, path := range notFound {
 		r := h.team("GET", path, nil)
 		expectStatus(t, r, http.StatusNotFound)
-		assertSchema(t, "HTTPValidationError", r.body) // the spec has no 404; its error shape is the closest
-		if string(r.body) != `{"detail":"User not found"}` {
-			t.Errorf("GET %s body = %s", path, r.body)
+		assertSchema(t, "HTTPValidationError", r.Body) // the spec has no 404; its error shape is the closest
+		if string(r.Body) != `{"detail":"User not found"}` {
+			t.Errorf("GET %s body = %s", path, r.Body)
 		}
 	}
 	r = h.team("GET", "/v2/user/not-a-uuid", nil)
 	expectStatus(t, r, http.StatusUnprocessableEntity)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 422, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/{user_id}", 422, r.Body)
 }
 
 func TestDeleteUserRemovesConnectionsAndTokens(t *testing.T) {
@@ -246,9 +244,9 @@ func TestDeleteUserRemovesConnectionsAndTokens(t *testing.T) {
 
 	r := h.team("DELETE", "/v2/user/"+u.UserID, nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}", 200, r.body)
-	if string(r.body) != `{"success":true}` {
-		t.Fatalf("body = %s", r.body)
+	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}", 200, r.Body)
+	if string(r.Body) != `{"success":true}` {
+		t.Fatalf("body = %s", r.Body)
 	}
 	if h.emu.UserCount() != 0 {
 		t.Fatal("user still counted")
@@ -256,10 +254,10 @@ func TestDeleteUserRemovesConnectionsAndTokens(t *testing.T) {
 	expectStatus(t, h.team("GET", "/v2/user/"+u.UserID, nil), http.StatusNotFound)
 	expectStatus(t, h.team("DELETE", "/v2/user/"+u.UserID, nil), http.StatusNotFound)
 	// Its link token is gone: the hosted page calls it invalid.
-	page := h.do("GET", lt.LinkWebURL, nil)
+	page := h.Do("GET", lt.LinkWebURL, nil)
 	expectStatus(t, page, http.StatusBadRequest)
-	if !strings.Contains(string(page.body), "invalid_token") {
-		t.Fatalf("page does not name invalid_token:\n%s", page.body)
+	if !strings.Contains(string(page.Body), "invalid_token") {
+		t.Fatalf("page does not name invalid_token:\n%s", page.Body)
 	}
 	// The client_user_id is free again.
 	if again := h.createUser("to-delete"); again.UserID == u.UserID {

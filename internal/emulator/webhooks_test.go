@@ -14,7 +14,7 @@ import (
 func (h *harness) connectVia(userID, slug string) {
 	h.t.Helper()
 	lt := h.linkToken(map[string]any{"user_id": userID, "redirect_url": redirectTarget})
-	params := redirectParams(h.t, h.do("GET", h.buttonURL(h.consentURL(lt, slug), "approve"), nil), redirectTarget)
+	params := redirectParams(h.t, h.Do("GET", h.buttonURL(h.consentURL(lt, slug), "approve"), nil), redirectTarget)
 	if params.Get("state") != "success" {
 		h.t.Fatalf("connect %s: %v", slug, params)
 	}
@@ -25,7 +25,7 @@ func (h *harness) deliveries() []deliveryAttempt {
 	r := h.team("GET", "/_emulator/deliveries", nil)
 	expectStatus(h.t, r, http.StatusOK)
 	var out []deliveryAttempt
-	r.decode(h.t, &out)
+	r.JSON(h.t, &out)
 	return out
 }
 
@@ -166,7 +166,7 @@ func TestConnectionErrorControl(t *testing.T) {
 		"user_id": u.UserID, "provider": "garmin", "error_type": "deregistered_per_provider", "message": "Deregistered at Garmin.",
 	})
 	expectStatus(t, r, http.StatusOK)
-	assertSchema(t, "ClientFacingProviderWithStatus", r.body)
+	assertSchema(t, "ClientFacingProviderWithStatus", r.Body)
 
 	got := sink.next(t)
 	sink.verify(t, got)
@@ -181,20 +181,20 @@ func TestConnectionErrorControl(t *testing.T) {
 	}
 
 	providers := h.team("GET", "/v2/user/providers/"+u.UserID, nil)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/providers/{user_id}", 200, providers.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/providers/{user_id}", 200, providers.Body)
 	var listed wireConnectedProviders
-	providers.decode(t, &listed)
+	providers.JSON(t, &listed)
 	if len(listed.Providers) != 1 || listed.Providers[0].Status != "error" || listed.Providers[0].ErrorDetails == nil ||
 		listed.Providers[0].ErrorDetails.ErrorType != "deregistered_per_provider" {
-		t.Fatalf("providers = %s", providers.body)
+		t.Fatalf("providers = %s", providers.Body)
 	}
 
 	// Reconnecting clears the error.
 	h.connectVia(u.UserID, "garmin")
 	again := h.team("GET", "/v2/user/providers/"+u.UserID, nil)
-	again.decode(t, &listed)
+	again.JSON(t, &listed)
 	if listed.Providers[0].Status != "connected" || listed.Providers[0].ErrorDetails != nil {
-		t.Fatalf("after reconnect: %s", again.body)
+		t.Fatalf("after reconnect: %s", again.Body)
 	}
 
 	tests := []struct {
@@ -215,7 +215,7 @@ func TestConnectionErrorControl(t *testing.T) {
 			if tt.headers {
 				headers = []string{"x-vital-api-key", testAPIKey}
 			}
-			expectStatus(t, h.do("POST", "/_emulator/connection-error", tt.body, headers...), tt.wantStatus)
+			expectStatus(t, h.Do("POST", "/_emulator/connection-error", tt.body, headers...), tt.wantStatus)
 		})
 	}
 }
@@ -227,16 +227,16 @@ func TestDeregisterProvider(t *testing.T) {
 
 	r := h.team("DELETE", "/v2/user/"+u.UserID+"/strava", nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}/{provider}", 200, r.body)
-	if string(r.body) != `{"success":true}` {
-		t.Fatalf("body = %s", r.body)
+	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}/{provider}", 200, r.Body)
+	if string(r.Body) != `{"success":true}` {
+		t.Fatalf("body = %s", r.Body)
 	}
-	if got := h.team("GET", "/v2/user/providers/"+u.UserID, nil); string(got.body) != `{"providers":[]}` {
-		t.Fatalf("providers after deregister = %s", got.body)
+	if got := h.team("GET", "/v2/user/providers/"+u.UserID, nil); string(got.Body) != `{"providers":[]}` {
+		t.Fatalf("providers after deregister = %s", got.Body)
 	}
 	expectStatus(t, h.team("DELETE", "/v2/user/"+u.UserID+"/strava", nil), http.StatusNotFound)
 	expectStatus(t, h.team("DELETE", "/v2/user/"+uuid.NewString()+"/strava", nil), http.StatusNotFound)
 	bad := h.team("DELETE", "/v2/user/"+u.UserID+"/nope", nil)
 	expectStatus(t, bad, http.StatusUnprocessableEntity)
-	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}/{provider}", 422, bad.body)
+	assertResponseMatchesSpec(t, "DELETE", "/v2/user/{user_id}/{provider}", 422, bad.Body)
 }

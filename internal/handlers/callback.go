@@ -6,12 +6,13 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
-	"github.com/linkbff/linkbff/internal/apperr"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/web"
 )
@@ -59,6 +60,22 @@ func handleCallback(log zerolog.Logger, svc *linking.Service, origins []string) 
 	})
 }
 
+// callbackOrigins are the web origins the callback page may post its outcome
+// to: the allowed return origins (linkbff's own included) and the CORS ones.
+func callbackOrigins(returnOrigins, corsOrigins []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range append(slices.Clone(returnOrigins), corsOrigins...) {
+		o = strings.TrimRight(strings.ToLower(o), "/")
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // returnURL adds the outcome to the app's return_to, keeping its query.
 func returnURL(result linking.LinkResult) string {
 	u, err := url.Parse(result.ReturnTo)
@@ -85,10 +102,10 @@ func renderCallbackError(w http.ResponseWriter, r *http.Request, log zerolog.Log
 	status, detail, _ := describe(err)
 	logError(log, r, status, err)
 	title := "Something went wrong"
-	switch apperr.CodeOf(err) {
-	case apperr.NotFound:
+	switch linking.ErrorCodeOf(err) {
+	case linking.ENotFound:
 		title = "This link has expired"
-	case apperr.Invalid:
+	case linking.EInvalid:
 		title = "This link is incomplete"
 	}
 	renderCallbackPage(w, log, status, web.CallbackData{Title: title, Message: detail.Message, Status: "not_found"})

@@ -2,12 +2,32 @@ package handlers
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
 
 	"github.com/linkbff/linkbff/internal/linking"
 )
+
+// connectionResponse is one connection; absent values are null so apps can
+// tell "unknown" from "empty".
+type connectionResponse struct {
+	Provider       string     `json:"provider"`
+	Name           string     `json:"name"`
+	Logo           string     `json:"logo"`
+	Status         string     `json:"status"` // "connected" | "error"
+	ConnectedAt    *time.Time `json:"connected_at"`
+	ErrorType      *string    `json:"error_type"`
+	ExternalUserID *string    `json:"external_user_id"`
+}
+
+// connectionListResponse: stale is true when Junction could not be asked and
+// the list comes from webhooks alone.
+type connectionListResponse struct {
+	Connections []connectionResponse `json:"connections"`
+	Stale       bool                 `json:"stale,omitempty"`
+}
 
 func handleListConnections(log zerolog.Logger, svc *linking.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -16,7 +36,14 @@ func handleListConnections(log zerolog.Logger, svc *linking.Service) http.Handle
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusOK, list)
+		out := connectionListResponse{Connections: make([]connectionResponse, 0, len(list.Connections)), Stale: list.Stale}
+		for _, c := range list.Connections {
+			out.Connections = append(out.Connections, connectionResponse{
+				Provider: c.Provider, Name: c.Name, Logo: c.Logo, Status: c.Status, ConnectedAt: c.ConnectedAt,
+				ErrorType: nonEmpty(c.ErrorType), ExternalUserID: nonEmpty(c.ExternalUserID),
+			})
+		}
+		encode(w, http.StatusOK, out)
 	})
 }
 
@@ -28,6 +55,10 @@ func handleDisconnect(log zerolog.Logger, svc *linking.Service) http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+type providersResponse struct {
+	Providers []providerResponse `json:"providers"`
 }
 
 type providerResponse struct {
@@ -46,15 +77,15 @@ func handleListProviders(log zerolog.Logger, svc *linking.Service) http.Handler 
 			encodeError(w, r, log, err)
 			return
 		}
-		out := make([]providerResponse, 0, len(providers))
+		out := providersResponse{Providers: make([]providerResponse, 0, len(providers))}
 		for _, p := range providers {
 			resources := p.SupportedResources
 			if resources == nil {
 				resources = []string{}
 			}
-			out = append(out, providerResponse{Slug: p.Slug, Name: p.Name, Logo: p.Logo, Description: p.Description, AuthType: p.AuthType, SupportedResources: resources})
+			out.Providers = append(out.Providers, providerResponse{Slug: p.Slug, Name: p.Name, Logo: p.Logo, Description: p.Description, AuthType: p.AuthType, SupportedResources: resources})
 		}
-		encode(w, http.StatusOK, map[string]any{"providers": out})
+		encode(w, http.StatusOK, out)
 	})
 }
 
@@ -65,12 +96,12 @@ type signInTokenResponse struct {
 
 func handleSignInToken(log zerolog.Logger, svc *linking.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, token, err := svc.SignInToken(r.Context(), userID(r))
+		t, err := svc.SignInToken(r.Context(), userID(r))
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusOK, signInTokenResponse{UserID: id, SignInToken: token})
+		encode(w, http.StatusOK, signInTokenResponse{UserID: t.JunctionUserID, SignInToken: t.Token})
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 // statusClientClosed is nginx's convention for a caller that hung up.
@@ -34,7 +34,7 @@ func encode(w http.ResponseWriter, status int, v any) {
 // every field linkbff accepts is optional.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return apperr.New(apperr.Invalid, "Content-Type must be application/json")
+		return linking.Errorf(linking.EInvalid, "Content-Type must be application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
 	dec.DisallowUnknownFields()
@@ -45,24 +45,24 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	switch {
 	case err == nil:
 		if dec.More() {
-			return apperr.New(apperr.Invalid, "request body must hold a single JSON object")
+			return linking.Errorf(linking.EInvalid, "request body must hold a single JSON object")
 		}
 		return nil
 	case errors.Is(err, io.EOF):
 		return nil
 	case errors.As(err, &tooLarge):
-		return apperr.New(apperr.TooLarge, "request body is larger than %d bytes", maxJSONBody)
+		return linking.Errorf(linking.ETooLarge, "request body is larger than %d bytes", maxJSONBody)
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return apperr.New(apperr.Invalid, "request body is not valid JSON")
+		return linking.Errorf(linking.EInvalid, "request body is not valid JSON")
 	case errors.As(err, &typeErr) && typeErr.Field == "":
-		return apperr.New(apperr.Invalid, "request body must be a JSON object")
+		return linking.Errorf(linking.EInvalid, "request body must be a JSON object")
 	case errors.As(err, &typeErr):
-		return apperr.InvalidField(typeErr.Field, "field %s must be %s", typeErr.Field, typeErr.Type.String())
+		return linking.FieldErrorf(typeErr.Field, "field %s must be %s", typeErr.Field, typeErr.Type.String())
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return apperr.InvalidField(field, "unknown field %q", field)
+		return linking.FieldErrorf(field, "unknown field %q", field)
 	default:
-		return apperr.New(apperr.Invalid, "request body is not a valid JSON object")
+		return linking.Errorf(linking.EInvalid, "request body is not a valid JSON object")
 	}
 }
 
@@ -72,29 +72,32 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code    apperr.Code `json:"code"`
-	Message string      `json:"message"`
-	Field   string      `json:"field,omitempty"`
+	Code    linking.ErrorCode `json:"code"`
+	Message string            `json:"message"`
+	Field   string            `json:"field,omitempty"`
 }
 
-// statusOf is the single mapping from domain error codes to HTTP statuses.
-func statusOf(code apperr.Code) int {
+// HTTPStatus is the one mapping from the domain's error codes to HTTP
+// statuses.
+func HTTPStatus(code linking.ErrorCode) int {
 	switch code {
-	case apperr.Invalid:
+	case linking.EInvalid:
 		return http.StatusBadRequest
-	case apperr.Unauthenticated:
+	case linking.EUnauthenticated:
 		return http.StatusUnauthorized
-	case apperr.Forbidden:
+	case linking.EForbidden:
 		return http.StatusForbidden
-	case apperr.NotFound:
+	case linking.ENotFound:
 		return http.StatusNotFound
-	case apperr.Conflict:
+	case linking.EConflict:
 		return http.StatusConflict
-	case apperr.TooLarge:
+	case linking.ETooLarge:
 		return http.StatusRequestEntityTooLarge
-	case apperr.RateLimited:
+	case linking.ERateLimited:
 		return http.StatusTooManyRequests
-	case apperr.Unavailable:
+	case linking.EUpstream:
+		return http.StatusBadGateway
+	case linking.EUpstreamUnavailable, linking.EUnavailable:
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -116,19 +119,19 @@ func encodeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err
 }
 
 // describe turns err into a status and a caller-safe body.
-func describe(err error) (int, errorDetail, *apperr.Error) {
+func describe(err error) (int, errorDetail, *linking.Error) {
 	if errors.Is(err, context.Canceled) {
 		// The caller went away; nobody reads this answer.
-		return statusClientClosed, errorDetail{Code: apperr.Unavailable, Message: "request cancelled"}, nil
+		return statusClientClosed, errorDetail{Code: linking.EUnavailable, Message: "request cancelled"}, nil
 	}
-	e, ok := apperr.As(err)
+	e, ok := linking.AsError(err)
 	if !ok {
-		return http.StatusInternalServerError, errorDetail{Code: apperr.Internal, Message: "internal error"}, nil
+		return http.StatusInternalServerError, errorDetail{Code: linking.EInternal, Message: "internal error"}, nil
 	}
-	status := statusOf(e.Code)
+	status := HTTPStatus(e.Code)
 	detail := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}
 	if status == http.StatusInternalServerError {
-		detail = errorDetail{Code: apperr.Internal, Message: "internal error"}
+		detail = errorDetail{Code: linking.EInternal, Message: "internal error"}
 	}
 	return status, detail, e
 }
@@ -143,7 +146,7 @@ func logError(log zerolog.Logger, r *http.Request, status int, err error) {
 
 func handleNotFound() http.HandlerFunc {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: apperr.NotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}})
+		encode(w, http.StatusNotFound, errorBody{Error: errorDetail{Code: linking.ENotFound, Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}})
 	})
 }
 

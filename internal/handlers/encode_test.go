@@ -13,7 +13,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
 func TestEncodeErrorMapsEveryCode(t *testing.T) {
@@ -23,18 +23,20 @@ func TestEncodeErrorMapsEveryCode(t *testing.T) {
 		wantCode    string
 		wantMessage string
 	}{
-		{apperr.InvalidField("provider", "bad provider"), 400, "invalid_request", "bad provider"},
-		{apperr.New(apperr.Unauthenticated, "invalid or expired token"), 401, "unauthenticated", "invalid or expired token"},
-		{apperr.New(apperr.Forbidden, "no"), 403, "forbidden", "no"},
-		{apperr.New(apperr.NotFound, "gone"), 404, "not_found", "gone"},
-		{apperr.New(apperr.Conflict, "twice"), 409, "conflict", "twice"},
-		{apperr.New(apperr.TooLarge, "big"), 413, "payload_too_large", "big"},
-		{&apperr.Error{Code: apperr.RateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}, 429, "rate_limited", "slow down"},
-		{apperr.New(apperr.Unavailable, "Junction is unavailable"), 503, "upstream_unavailable", "Junction is unavailable"},
+		{linking.FieldErrorf("provider", "bad provider"), 400, "invalid_request", "bad provider"},
+		{linking.Errorf(linking.EUnauthenticated, "invalid or expired token"), 401, "unauthenticated", "invalid or expired token"},
+		{linking.Errorf(linking.EForbidden, "no"), 403, "forbidden", "no"},
+		{linking.Errorf(linking.ENotFound, "gone"), 404, "not_found", "gone"},
+		{linking.Errorf(linking.EConflict, "twice"), 409, "conflict", "twice"},
+		{linking.Errorf(linking.ETooLarge, "big"), 413, "payload_too_large", "big"},
+		{&linking.Error{Code: linking.ERateLimited, Message: "slow down", RetryAfter: 1500 * time.Millisecond}, 429, "rate_limited", "slow down"},
+		{linking.Errorf(linking.EUpstreamUnavailable, "Junction is unavailable"), 503, "upstream_unavailable", "Junction is unavailable"},
+		{linking.WrapError(linking.EUpstream, errors.New("junction: POST /v2/link/token: status 400: bad redirect_url"), "Junction rejected linkbff's request"), 502, "upstream_error", "Junction rejected linkbff's request"},
+		{&linking.Error{Code: linking.EUnavailable, Message: "the database is unavailable", RetryAfter: 2 * time.Second}, 503, "unavailable", "the database is unavailable"},
 		// Internal details never reach the caller.
-		{apperr.Wrap(apperr.Internal, errors.New("pq: password=hunter2"), "db exploded at row 7"), 500, "internal", "internal error"},
+		{linking.WrapError(linking.EInternal, errors.New("pq: password=hunter2"), "db exploded at row 7"), 500, "internal", "internal error"},
 		{errors.New("a plain error with secrets sk_us_x"), 500, "internal", "internal error"},
-		{fmt.Errorf("wrapped: %w", apperr.New(apperr.NotFound, "gone")), 404, "not_found", "gone"},
+		{fmt.Errorf("wrapped: %w", linking.Errorf(linking.ENotFound, "gone")), 404, "not_found", "gone"},
 	}
 	for _, tc := range tests {
 		w := httptest.NewRecorder()
@@ -46,7 +48,7 @@ func TestEncodeErrorMapsEveryCode(t *testing.T) {
 		if w.Code != tc.wantStatus || string(body.Error.Code) != tc.wantCode || body.Error.Message != tc.wantMessage {
 			t.Errorf("%v → %d %s", tc.err, w.Code, w.Body)
 		}
-		if tc.wantStatus == 429 && w.Header().Get("Retry-After") != "2" {
+		if e, ok := linking.AsError(tc.err); ok && e.RetryAfter > 0 && w.Header().Get("Retry-After") != "2" {
 			t.Errorf("Retry-After = %q, want 2 (rounded up)", w.Header().Get("Retry-After"))
 		}
 		if tc.wantStatus == 401 && !strings.HasPrefix(w.Header().Get("WWW-Authenticate"), "Bearer") {

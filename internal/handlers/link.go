@@ -38,7 +38,7 @@ func handleLinkToken(log zerolog.Logger, svc *linking.Service) http.Handler {
 			encodeError(w, r, log, err)
 			return
 		}
-		encode(w, http.StatusOK, linkTokenResponse{LinkToken: token.LinkToken, LinkWebURL: token.LinkWebURL})
+		encode(w, http.StatusOK, linkTokenResponse{LinkToken: token.Token, LinkWebURL: token.WebURL})
 	})
 }
 
@@ -55,13 +55,14 @@ type oauthLinkResponse struct {
 
 func handleOAuthLink(log zerolog.Logger, svc *linking.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := svc.OAuthLink(r.Context(), userID(r), chi.URLParam(r, "provider"), r.URL.Query().Get("return_to"))
+		link, err := svc.OAuthLink(r.Context(), userID(r), chi.URLParam(r, "provider"), r.URL.Query().Get("return_to"))
 		if err != nil {
 			encodeError(w, r, log, err)
 			return
 		}
+		p := link.Provider
 		encode(w, http.StatusOK, oauthLinkResponse{
-			OAuthURL: p.OAuthURL,
+			OAuthURL: link.URL,
 			Provider: providerSummary{Slug: p.Slug, Name: p.Name, Logo: p.Logo},
 		})
 	})

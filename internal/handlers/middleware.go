@@ -16,8 +16,8 @@ import (
 	"github.com/go-chi/cors"
 	"github.com/rs/zerolog"
 
-	"github.com/linkbff/linkbff/internal/apperr"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 )
 
@@ -82,7 +82,7 @@ func recoverPanics(log zerolog.Logger) func(http.Handler) http.Handler {
 						panic(v)
 					}
 					log.Error().Str("request_id", requestIDFrom(r.Context())).Interface("panic", v).Msg("handler panicked")
-					encodeError(w, r, log, apperr.New(apperr.Internal, "internal error"))
+					encodeError(w, r, log, linking.Errorf(linking.EInternal, "internal error"))
 				}
 			}()
 			next.ServeHTTP(w, r)
@@ -175,7 +175,7 @@ func limitBy(log zerolog.Logger, l ratelimit.Limiter, key func(*http.Request) st
 				log.Warn().Err(err).Str("request_id", requestIDFrom(r.Context())).Msg("rate limiter unavailable; request allowed")
 			} else if !d.Allowed {
 				w.Header().Set("X-RateLimit-Remaining", "0")
-				encodeError(w, r, log, &apperr.Error{Code: apperr.RateLimited, Message: "too many requests, retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + "s", RetryAfter: d.RetryAfter})
+				encodeError(w, r, log, &linking.Error{Code: linking.ERateLimited, Message: "too many requests, retry after " + strconv.Itoa(int(d.RetryAfter.Seconds()+0.999)) + "s", RetryAfter: d.RetryAfter})
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -31,7 +31,7 @@ func addRoutes(r chi.Router, d Deps) {
 		// Junction's webhook deliveries into 429s.
 		return limitBy(d.Log, d.IPLimiter, ipKey(route, d.TrustedProxyHeader))
 	}
-	r.With(perIP("callback")).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, d.CallbackOrigins))
+	r.With(perIP("callback")).Method(http.MethodGet, "/link/callback/{session_id}", handleCallback(d.Log, d.Linking, callbackOrigins(d.Linking.ReturnOrigins(), d.CORSAllowedOrigins)))
 
 	// Junction's Svix-signed webhooks, only when a signing secret is set.
 	if d.Webhooks != nil {

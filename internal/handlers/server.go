@@ -42,8 +42,6 @@ type Deps struct {
 	Demo               http.Handler
 	ReadyChecks        []ReadyCheck
 	CORSAllowedOrigins []string
-	// CallbackOrigins are where the callback page may post its outcome.
-	CallbackOrigins    []string
 	UserLimiter        ratelimit.Limiter
 	IPLimiter          ratelimit.Limiter
 	TrustedProxyHeader string

@@ -8,7 +8,6 @@ import (
 	"github.com/rs/zerolog"
 	svix "github.com/svix/svix-webhooks/go"
 
-	"github.com/linkbff/linkbff/internal/apperr"
 	"github.com/linkbff/linkbff/internal/linking"
 )
 
@@ -25,20 +24,20 @@ func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service) h
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				encodeError(w, r, log, apperr.New(apperr.TooLarge, "webhook body is larger than 1 MiB"))
+				encodeError(w, r, log, linking.Errorf(linking.ETooLarge, "webhook body is larger than 1 MiB"))
 				return
 			}
-			encodeError(w, r, log, apperr.Wrap(apperr.Invalid, err, "could not read the webhook body"))
+			encodeError(w, r, log, linking.WrapError(linking.EInvalid, err, "could not read the webhook body"))
 			return
 		}
 		if err := wh.Verify(body, r.Header); err != nil {
-			encodeError(w, r, log, apperr.Wrap(apperr.Unauthenticated, err, "webhook signature is missing, invalid or too old"))
+			encodeError(w, r, log, linking.WrapError(linking.EUnauthenticated, err, "webhook signature is missing, invalid or too old"))
 			return
 		}
 		eventID := r.Header.Get("svix-id")
 		result, err := svc.ApplyWebhook(r.Context(), eventID, body)
 		if err != nil {
-			if apperr.CodeOf(err) == apperr.Invalid {
+			if linking.ErrorCodeOf(err) == linking.EInvalid {
 				// Signed by Junction but unusable: acknowledge, or it retries forever.
 				log.Warn().Str("request_id", requestIDFrom(r.Context())).Str("svix_id", eventID).Err(err).Msg("webhook acknowledged but unusable")
 				w.WriteHeader(http.StatusNoContent)

@@ -2,6 +2,7 @@ package junction
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -103,15 +104,18 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		writeJSON(w, 200, `{"user_id":"u"}`)
 	})
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, other.URL+"/v2/user/u", http.StatusTemporaryRedirect)
+		http.Redirect(w, r, other.URL+"/v2/user/resolve/u", http.StatusTemporaryRedirect)
 	})
 	c, _ := newTestClient(t, f)
-	_, err := c.GetUser(context.Background(), "u")
+	_, err := c.ResolveUser(context.Background(), "u")
 	if err == nil {
 		t.Fatal("want an error for a redirect")
 	}
 	if len(other.recorded()) != 0 || leaked {
 		t.Fatal("redirect was followed: the API key may travel to another host")
+	}
+	if je := asJunctionError(t, err); je.StatusCode != http.StatusTemporaryRedirect || je.Retryable() {
+		t.Fatalf("junction error = %+v, want a non-retryable 307", je)
 	}
 }
 
@@ -133,28 +137,49 @@ func TestEmptyOrDotSegmentsAreRefusedLocally(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{}`) })
 	c, _ := newTestClient(t, f)
 	ctx := context.Background()
-	calls := map[string]func() error{
-		"deregister empty provider": func() error { return c.DeregisterProvider(ctx, "u1", "") },
-		"deregister dotdot":         func() error { return c.DeregisterProvider(ctx, "u1", "..") },
-		"delete empty user":         func() error { return c.DeleteUser(ctx, " ") },
-		"get dot user":              func() error { _, err := c.GetUser(ctx, "."); return err },
-		"create empty":              func() error { _, err := c.CreateUser(ctx, ""); return err },
-		"link token no user":        func() error { _, err := c.LinkToken(ctx, LinkTokenRequest{}); return err },
-		"link token bad on_close": func() error {
+	tests := []struct {
+		name     string
+		call     func() error
+		mentions string // what the message must name, so the caller can tell
+	}{
+		{"deregister empty provider", func() error { return c.DeregisterProvider(ctx, "u1", "") }, "provider"},
+		{"deregister dotdot", func() error { return c.DeregisterProvider(ctx, "u1", "..") }, "provider"},
+		{"deregister dot user", func() error { return c.DeregisterProvider(ctx, ".", "oura") }, "user_id"},
+		{"delete empty user", func() error { return c.DeleteUser(ctx, " ") }, "user_id"},
+		{"resolve dot user", func() error { _, err := c.ResolveUser(ctx, "."); return err }, "client_user_id"},
+		{"create empty", func() error { _, err := c.CreateUser(ctx, ""); return err }, "client_user_id"},
+		{"link token no user", func() error { _, err := c.LinkToken(ctx, LinkTokenRequest{}); return err }, "user_id"},
+		{"link token bad on_close", func() error {
 			_, err := c.LinkToken(ctx, LinkTokenRequest{UserID: "u1", OnClose: "close"})
 			return err
-		},
-		"oauth no token":    func() error { _, err := c.OAuthProvider(ctx, "", "oura"); return err },
-		"list neg offset":   func() error { _, err := c.ListUsers(ctx, -1, 10); return err },
-		"sign in no user":   func() error { _, err := c.SignInToken(ctx, ""); return err },
-		"providers no user": func() error { _, err := c.UserProviders(ctx, ""); return err },
+		}, "on_close"},
+		{"link token bad on_error", func() error {
+			_, err := c.LinkToken(ctx, LinkTokenRequest{UserID: "u1", OnError: "ignore"})
+			return err
+		}, "on_error"},
+		{"oauth no token", func() error { _, err := c.OAuthProvider(ctx, "", "oura"); return err }, "link_token"},
+		{"oauth dotdot provider", func() error { _, err := c.OAuthProvider(ctx, "lt", ".."); return err }, "provider"},
+		{"sign in no user", func() error { _, err := c.SignInToken(ctx, ""); return err }, "user_id"},
+		{"providers no user", func() error { _, err := c.UserProviders(ctx, ""); return err }, "user_id"},
 	}
-	for name, call := range calls {
-		if err := call(); !isInvalid(err) {
-			t.Errorf("%s: err = %v, want apperr Invalid", name, err)
+	for _, tt := range tests {
+		err := tt.call()
+		if !isArgumentError(err) {
+			t.Errorf("%s: err = %v (%T), want a plain junction argument error", tt.name, err, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tt.mentions) {
+			t.Errorf("%s: err %q does not name %s", tt.name, err, tt.mentions)
 		}
 	}
 	if n := len(f.recorded()); n != 0 {
 		t.Fatalf("%d requests reached Junction", n)
 	}
+}
+
+// isArgumentError reports whether err is a refusal made before any request:
+// a plain "junction: ..." error, not a *Error describing Junction's answer.
+func isArgumentError(err error) bool {
+	var je *Error
+	return err != nil && !errors.As(err, &je) && strings.HasPrefix(err.Error(), "junction: ")
 }

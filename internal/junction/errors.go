@@ -6,13 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 // Error is what every failed call to Junction becomes: a non-2xx response,
-// a transport failure (StatusCode 0) or a 2xx body that could not be decoded.
-// Methods return it wrapped in an *apperr.Error, so errors.As finds both.
+// a transport failure or timeout (StatusCode 0) or a 2xx body that could not
+// be decoded. Its text never holds the API key or a link token.
 type Error struct {
 	StatusCode int
 	Method     string
@@ -57,51 +55,10 @@ func (e *Error) Error() string {
 // Unwrap exposes the transport cause (e.g. context.DeadlineExceeded).
 func (e *Error) Unwrap() error { return e.cause }
 
-// AppCode classifies the failure for the domain. A 401/403 means our own
-// API key is wrong, which is an operator problem, hence Internal.
-func (e *Error) AppCode() apperr.Code {
-	switch s := e.StatusCode; {
-	case s == http.StatusNotFound:
-		return apperr.NotFound
-	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity:
-		return apperr.Invalid
-	case s == http.StatusConflict:
-		return apperr.Conflict
-	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return apperr.Internal
-	case s == http.StatusTooManyRequests:
-		return apperr.RateLimited
-	case s == 0, s == http.StatusRequestTimeout, s >= 500, s >= 200 && s <= 299:
-		return apperr.Unavailable
-	default:
-		return apperr.Internal
-	}
-}
-
-// appError wraps e with its code and a message safe for API callers;
-// Junction's own words stay in the wrapped error, for logs.
-func (e *Error) appError() *apperr.Error {
-	code := e.AppCode()
-	var message string
-	switch code {
-	case apperr.NotFound:
-		message = "not found at Junction"
-	case apperr.Invalid:
-		message = "Junction rejected the request"
-	case apperr.Conflict:
-		message = "Junction reported a conflict"
-	case apperr.RateLimited:
-		message = "Junction is rate limiting requests"
-	case apperr.Unavailable:
-		message = "Junction is unavailable"
-	default:
-		message = "Junction request failed"
-	}
-	ae := apperr.Wrap(code, e, "%s", message)
-	if code == apperr.RateLimited || code == apperr.Unavailable {
-		ae.RetryAfter = e.RetryAfter
-	}
-	return ae
+// Retryable reports whether the same call may succeed later: no answer in
+// time, Junction's 408 and 429, and its 5xx.
+func (e *Error) Retryable() bool {
+	return e.StatusCode == 0 || retryableStatus(e.StatusCode)
 }
 
 // IsNotFound reports whether err is (or wraps) a Junction 404.

@@ -9,17 +9,15 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
-func isInvalid(err error) bool { return apperr.Is(err, apperr.Invalid) }
-
+// asJunctionError returns err as the *Error a client method must return
+// for any failure Junction caused: directly, not wrapped in another type.
 func asJunctionError(t *testing.T, err error) *Error {
 	t.Helper()
-	var je *Error
-	if !errors.As(err, &je) {
-		t.Fatalf("err %v (%T) does not wrap *junction.Error", err, err)
+	je, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("err %v (%T) is not a *junction.Error", err, err)
 	}
 	return je
 }
@@ -29,45 +27,50 @@ func TestNotFound(t *testing.T) {
 		writeJSON(w, 404, `{"detail":"User not found"}`)
 	})
 	c, _ := newTestClient(t, f)
-	_, err := c.GetUser(context.Background(), "missing")
-	if !IsNotFound(err) || apperr.CodeOf(err) != apperr.NotFound {
-		t.Fatalf("err = %v: want IsNotFound and apperr NotFound", err)
-	}
-	ae, _ := apperr.As(err)
-	if strings.Contains(ae.Message, "User not found") {
-		t.Fatalf("apperr message %q repeats Junction's detail", ae.Message)
+	_, err := c.ResolveUser(context.Background(), "missing")
+	if !IsNotFound(err) {
+		t.Fatalf("err = %v: want IsNotFound", err)
 	}
 	je := asJunctionError(t, err)
-	want := Error{StatusCode: 404, Method: "GET", Path: "/v2/user/missing", Detail: "User not found"}
+	want := Error{StatusCode: 404, Method: "GET", Path: "/v2/user/resolve/missing", Detail: "User not found"}
 	if *je != want {
 		t.Fatalf("junction error = %+v", je)
+	}
+	if je.Retryable() {
+		t.Fatal("a 404 is reported retryable")
 	}
 	if n := len(f.recorded()); n != 1 {
 		t.Fatalf("404 was retried: %d requests", n)
 	}
-	if IsNotFound(errors.New("other")) || IsNotFound(nil) {
-		t.Fatal("IsNotFound true for a non-Junction error")
+	if !IsNotFound(fmt.Errorf("context: %w", je)) {
+		t.Fatal("IsNotFound false for a wrapped 404")
+	}
+	if IsNotFound(errors.New("other")) || IsNotFound(nil) || IsNotFound(&Error{StatusCode: 400}) {
+		t.Fatal("IsNotFound true for something other than a Junction 404")
 	}
 }
 
-func TestStatusToAppCode(t *testing.T) {
+// TestStatusErrors pins what a caller learns from each Junction status: the
+// status itself, Junction's detail, whether to retry, and Retry-After.
+func TestStatusErrors(t *testing.T) {
 	tests := []struct {
-		status int
-		want   apperr.Code
+		status    int
+		retryable bool
 	}{
-		{400, apperr.Invalid},
-		{401, apperr.Internal},
-		{403, apperr.Internal},
-		{404, apperr.NotFound},
-		{408, apperr.Unavailable},
-		{409, apperr.Conflict},
-		{418, apperr.Internal},
-		{422, apperr.Invalid},
-		{429, apperr.RateLimited},
-		{500, apperr.Unavailable},
-		{502, apperr.Unavailable},
-		{503, apperr.Unavailable},
-		{307, apperr.Internal},
+		{307, false},
+		{400, false},
+		{401, false},
+		{403, false},
+		{404, false},
+		{408, true},
+		{409, false},
+		{418, false},
+		{422, false},
+		{429, true},
+		{500, true},
+		{502, true},
+		{503, true},
+		{599, true},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
@@ -77,17 +80,40 @@ func TestStatusToAppCode(t *testing.T) {
 			})
 			c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRetries = -1 })
 			err := c.DeleteUser(context.Background(), "u-1")
-			if got := apperr.CodeOf(err); got != tt.want {
-				t.Fatalf("status %d → %s, want %s (err %v)", tt.status, got, tt.want, err)
+			je := asJunctionError(t, err)
+			if je.StatusCode != tt.status || je.Method != "DELETE" || je.Path != "/v2/user/u-1" || je.Detail != "nope" {
+				t.Fatalf("junction error = %+v", je)
 			}
-			if got := asJunctionError(t, err).AppCode(); got != tt.want {
-				t.Fatalf("AppCode() = %s", got)
+			if je.Retryable() != tt.retryable {
+				t.Fatalf("Retryable() = %v, want %v", je.Retryable(), tt.retryable)
 			}
-			ae, _ := apperr.As(err)
-			if tt.want == apperr.RateLimited && ae.RetryAfter != 7*time.Second {
-				t.Fatalf("RateLimited RetryAfter = %s", ae.RetryAfter)
+			if je.RetryAfter != 7*time.Second {
+				t.Fatalf("RetryAfter = %s, want 7s", je.RetryAfter)
+			}
+			if je.Unwrap() != nil {
+				t.Fatalf("a status error unwraps to %v", je.Unwrap())
+			}
+			text := je.Error()
+			if !strings.Contains(text, fmt.Sprint(tt.status)) || !strings.Contains(text, "nope") {
+				t.Fatalf("Error() = %q, want the status and Junction's detail", text)
 			}
 		})
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := []struct {
+		status int
+		want   bool
+	}{
+		{0, true}, {408, true}, {429, true}, {500, true}, {503, true}, {599, true},
+		{200, false}, {204, false}, {301, false}, {400, false}, {401, false}, {404, false},
+		{409, false}, {422, false}, {499, false}, {600, false},
+	}
+	for _, tt := range tests {
+		if got := (&Error{StatusCode: tt.status}).Retryable(); got != tt.want {
+			t.Errorf("Retryable() for status %d = %v, want %v", tt.status, got, tt.want)
+		}
 	}
 }
 
@@ -125,40 +151,41 @@ func TestDetailShapes(t *testing.T) {
 
 func TestDetailShapesOverHTTP(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 422, `{"detail":[{"type":"less_than_equal","loc":["query","limit"],"msg":"Input should be less than or equal to 500","input":"900"}]}`)
+		writeJSON(w, 422, `{"detail":[{"type":"enum","loc":["body","filter_on_providers",0],"msg":"Input should be 'oura'","input":"nope"}]}`)
 	})
 	c, _ := newTestClient(t, f)
-	_, err := c.ListUsers(context.Background(), 0, 900)
-	if !isInvalid(err) {
-		t.Fatalf("err = %v, want Invalid", err)
-	}
+	_, err := c.LinkToken(context.Background(), LinkTokenRequest{UserID: "u-1", FilterOnProviders: []string{"nope"}})
 	je := asJunctionError(t, err)
-	if je.Detail != "query.limit: Input should be less than or equal to 500" || je.Path != "/v2/user" {
+	if je.StatusCode != 422 || je.Detail != "body.filter_on_providers.0: Input should be 'oura'" || je.Path != "/v2/link/token" {
 		t.Fatalf("junction error = %+v", je)
 	}
-	if strings.Contains(je.Error(), "limit=900") {
-		t.Fatalf("Error() carries the query: %s", je.Error())
+	if n := len(f.recorded()); n != 1 {
+		t.Fatalf("422 was retried: %d requests", n)
 	}
 }
 
-func TestUndecodableSuccessIsUnavailable(t *testing.T) {
+func TestUndecodableSuccess(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, `{"user_id": [`)
 	})
 	c, _ := newTestClient(t, f)
-	_, err := c.GetUser(context.Background(), "u-1")
-	if apperr.CodeOf(err) != apperr.Unavailable {
-		t.Fatalf("err = %v, want Unavailable", err)
+	_, err := c.ResolveUser(context.Background(), "cu-1")
+	je := asJunctionError(t, err)
+	if je.StatusCode != 200 || je.Path != "/v2/user/resolve/cu-1" || !strings.Contains(je.Detail, "undecodable") {
+		t.Fatalf("junction error = %+v", je)
+	}
+	if !strings.Contains(je.Error(), "unexpected response") {
+		t.Fatalf("Error() = %q", je.Error())
 	}
 }
 
 func TestOversizedSuccessBodyIsRejected(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, `{"users":[],"pad":"`+strings.Repeat("a", maxBodyBytes)+`"}`)
+		writeJSON(w, 200, `[{"name":"`+strings.Repeat("a", maxBodyBytes)+`","slug":"oura"}]`)
 	})
 	c, _ := newTestClient(t, f)
-	_, err := c.ListUsers(context.Background(), 0, 0)
-	if je := asJunctionError(t, err); !strings.Contains(je.Detail, "exceeds") {
+	_, err := c.Providers(context.Background())
+	if je := asJunctionError(t, err); je.StatusCode != 200 || !strings.Contains(je.Detail, "exceeds") {
 		t.Fatalf("junction error = %+v", je)
 	}
 }
@@ -197,7 +224,10 @@ func TestAPIKeyNeverInErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.GetUser(context.Background(), "u-1")
+	_, err = c.ResolveUser(context.Background(), "cu-1")
+	if je := asJunctionError(t, err); je.StatusCode != 0 || !je.Retryable() {
+		t.Fatalf("transport failure = %+v, want a retryable StatusCode 0", je)
+	}
 	errs = append(errs, err)
 
 	for i, err := range errs {

@@ -2,14 +2,12 @@ package junction
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
-// onRedirect is the only value Junction accepts for on_error and on_close.
-const onRedirect = "redirect"
+// OnRedirect is the only value Junction accepts for on_error and on_close.
+const OnRedirect = "redirect"
 
 // LinkTokenRequest asks for a Link token. Empty fields are omitted.
 type LinkTokenRequest struct {
@@ -57,11 +55,11 @@ func (c *Client) LinkToken(ctx context.Context, req LinkTokenRequest) (LinkToken
 	if err := requireField("user_id", req.UserID); err != nil {
 		return LinkToken{}, err
 	}
-	if req.OnError != "" && req.OnError != onRedirect {
-		return LinkToken{}, apperr.InvalidField("on_error", "on_error must be %q or empty", onRedirect)
+	if req.OnError != "" && req.OnError != OnRedirect {
+		return LinkToken{}, fmt.Errorf("junction: on_error must be %q or empty", OnRedirect)
 	}
-	if req.OnClose != "" && req.OnClose != onRedirect {
-		return LinkToken{}, apperr.InvalidField("on_close", "on_close must be %q or empty", onRedirect)
+	if req.OnClose != "" && req.OnClose != OnRedirect {
+		return LinkToken{}, fmt.Errorf("junction: on_close must be %q or empty", OnRedirect)
 	}
 	body := linkTokenWire(req)
 	var out LinkToken
@@ -93,17 +91,7 @@ func (c *Client) OAuthProvider(ctx context.Context, linkToken, provider string) 
 	}
 	r := request{method: http.MethodGet, path: escapedPath("v2", "link", "provider", "oauth", provider), linkToken: linkToken}
 	if err := c.do(ctx, r, &out); err != nil {
-		return OAuthProvider{}, linkTokenRejection(err)
+		return OAuthProvider{}, err
 	}
 	return OAuthProvider(out), nil
-}
-
-// linkTokenRejection reclassifies a 401/403 on a link-token call: there it
-// means the link token is invalid or spent, not that our API key is wrong.
-func linkTokenRejection(err error) error {
-	var jerr *Error
-	if errors.As(err, &jerr) && (jerr.StatusCode == http.StatusUnauthorized || jerr.StatusCode == http.StatusForbidden) {
-		return apperr.Wrap(apperr.Invalid, jerr, "Junction rejected the link token")
-	}
-	return err
 }

@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 // maxBodyBytes caps how much of a response is read.
@@ -22,8 +20,7 @@ const maxBodyBytes = 1 << 20
 type request struct {
 	method string
 	path   string // already escaped; see escapedPath
-	query  url.Values
-	body   any // JSON-encoded once and re-sent on every attempt
+	body   any    // JSON-encoded once and re-sent on every attempt
 	// linkToken, when set, authenticates the call instead of the API key
 	// (the Link endpoints a browser would call).
 	linkToken string
@@ -51,14 +48,14 @@ type response struct {
 }
 
 // do runs r with retries and decodes a 2xx body into out (when non-nil).
-// Failures come back as *apperr.Error wrapping *Error, except a canceled ctx,
-// which is returned as is (wrapped with the call's method and path).
+// Failures come back as *Error, except a canceled ctx, which is returned as
+// is (wrapped with the call's method and path).
 func (c *Client) do(ctx context.Context, r request, out any) error {
 	var payload []byte
 	if r.body != nil {
 		var err error
 		if payload, err = json.Marshal(r.body); err != nil {
-			return apperr.Wrap(apperr.Internal, err, "cannot encode Junction request")
+			return fmt.Errorf("junction: encode %s %s: %w", r.method, r.path, err)
 		}
 	}
 	retries := 0
@@ -80,13 +77,13 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			failure = statusError(r, resp, c.apiKey, r.linkToken)
 		}
 		if attempt >= retries || !(failure.StatusCode == 0 || retryableStatus(failure.StatusCode)) {
-			return failure.appError()
+			return failure
 		}
 		delay := backoff(c.baseBackoff, attempt, failure.RetryAfter)
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < delay {
 			// Waiting would outlive the caller: answer now, with Junction's
 			// own error (and its Retry-After) rather than a timeout.
-			return failure.appError()
+			return failure
 		}
 		if err := c.sleep(ctx, delay); err != nil {
 			return c.contextError(ctx, r)
@@ -100,9 +97,6 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (respon
 	defer cancel()
 
 	target := c.baseURL + r.path
-	if len(r.query) > 0 {
-		target += "?" + r.query.Encode()
-	}
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
@@ -145,7 +139,7 @@ func (c *Client) contextError(ctx context.Context, r request) error {
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("junction: %s %s: %w", r.method, r.path, err)
 	}
-	return (&Error{Method: r.method, Path: r.path, Detail: "deadline exceeded", cause: err}).appError()
+	return &Error{Method: r.method, Path: r.path, Detail: "deadline exceeded", cause: err}
 }
 
 // transportError describes a failure without a response. The *url.Error
@@ -189,7 +183,7 @@ func decodeSuccess(r request, resp response, out any) error {
 		return nil
 	}
 	fail := func(detail string) error {
-		return (&Error{StatusCode: resp.status, Method: r.method, Path: r.path, Detail: detail}).appError()
+		return &Error{StatusCode: resp.status, Method: r.method, Path: r.path, Detail: detail}
 	}
 	if resp.truncated {
 		return fail(fmt.Sprintf("response body exceeds %d bytes", maxBodyBytes))

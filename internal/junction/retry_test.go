@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 // failingThen answers the first n requests with status (and Retry-After
@@ -35,10 +33,10 @@ func TestRetriesThenSucceeds(t *testing.T) {
 		call       func(*Client) error
 		wantDelays []time.Duration // nil: check only the count, within jitter bounds
 	}{
-		{"429 honours Retry-After seconds", 429, "2", getUser, []time.Duration{2 * time.Second, 2 * time.Second}},
-		{"429 Retry-After capped at 60s", 429, "3600", getUser, []time.Duration{time.Minute, time.Minute}},
-		{"503 backs off exponentially", 503, "", getUser, nil},
-		{"408 retried", 408, "", getUser, nil},
+		{"429 honours Retry-After seconds", 429, "2", resolveUser, []time.Duration{2 * time.Second, 2 * time.Second}},
+		{"429 Retry-After capped at 60s", 429, "3600", resolveUser, []time.Duration{time.Minute, time.Minute}},
+		{"503 backs off exponentially", 503, "", resolveUser, nil},
+		{"408 retried", 408, "", resolveUser, nil},
 		{"500 on POST /v2/user retried", 500, "", createUser, nil},
 		{"502 on POST /v2/link/token retried", 502, "", linkToken, nil},
 		{"504 on DELETE retried", 504, "", func(c *Client) error { return c.DeleteUser(context.Background(), "u-1") }, nil},
@@ -81,7 +79,10 @@ func TestRetriesThenSucceeds(t *testing.T) {
 	}
 }
 
-func getUser(c *Client) error { _, err := c.GetUser(context.Background(), "u-1"); return err }
+func resolveUser(c *Client) error {
+	_, err := c.ResolveUser(context.Background(), "cu-1")
+	return err
+}
 func createUser(c *Client) error {
 	_, err := c.CreateUser(context.Background(), "cu-1")
 	return err
@@ -101,9 +102,9 @@ func TestRetriesTransportErrorThenSucceeds(t *testing.T) {
 		return f.Client().Transport.RoundTrip(r)
 	})
 	c, rec := newTestClient(t, f, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: flaky} })
-	got, err := c.GetUser(context.Background(), "u-1")
+	got, err := c.ResolveUser(context.Background(), "cu-1")
 	if err != nil || got != wantUser {
-		t.Fatalf("GetUser = %+v, %v", got, err)
+		t.Fatalf("ResolveUser = %+v, %v", got, err)
 	}
 	if attempts.Load() != 2 || len(rec.recorded()) != 1 {
 		t.Fatalf("attempts = %d, sleeps = %v", attempts.Load(), rec.recorded())
@@ -116,10 +117,10 @@ func TestNoRetry(t *testing.T) {
 		status int
 		call   func(*Client) error
 	}{
-		{"400", 400, getUser},
-		{"404", 404, getUser},
-		{"422", 422, getUser},
-		{"401", 401, getUser},
+		{"400", 400, resolveUser},
+		{"404", 404, resolveUser},
+		{"422", 422, resolveUser},
+		{"401", 401, resolveUser},
 		{"503 on sign_in_token POST", 503, func(c *Client) error {
 			_, err := c.SignInToken(context.Background(), "u-1")
 			return err
@@ -145,9 +146,9 @@ func TestRetriesStopAtMaxRetries(t *testing.T) {
 		handler, count := failingThen(100, 503, "", "{}")
 		f := newFakeJunction(t, handler)
 		c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRetries = maxRetries })
-		err := getUser(c)
-		if apperr.CodeOf(err) != apperr.Unavailable {
-			t.Fatalf("MaxRetries %d: err = %v, want Unavailable", maxRetries, err)
+		err := resolveUser(c)
+		if je := asJunctionError(t, err); je.StatusCode != 503 || !je.Retryable() {
+			t.Fatalf("MaxRetries %d: junction error = %+v, want a retryable 503", maxRetries, je)
 		}
 		want := int32(max(maxRetries, 0) + 1)
 		if count.Load() != want {
@@ -160,13 +161,9 @@ func TestRateLimitedAfterRetriesCarriesRetryAfter(t *testing.T) {
 	handler, _ := failingThen(100, 429, "9", "{}")
 	f := newFakeJunction(t, handler)
 	c, _ := newTestClient(t, f, func(cfg *Config) { cfg.MaxRetries = 1 })
-	err := getUser(c)
-	ae, ok := apperr.As(err)
-	if !ok || ae.Code != apperr.RateLimited || ae.RetryAfter != 9*time.Second {
-		t.Fatalf("err = %#v", err)
-	}
-	if je := asJunctionError(t, err); je.RetryAfter != 9*time.Second {
-		t.Fatalf("Error.RetryAfter = %s", je.RetryAfter)
+	err := resolveUser(c)
+	if je := asJunctionError(t, err); je.StatusCode != 429 || je.RetryAfter != 9*time.Second || !je.Retryable() {
+		t.Fatalf("junction error = %+v, want a retryable 429 with Retry-After 9s", je)
 	}
 }
 
@@ -181,40 +178,44 @@ func TestContextCanceledDuringBackoff(t *testing.T) {
 		cancel()
 		return sleepUnlessDone(ctx, d)
 	}
-	_, err := c.GetUser(ctx, "u-1")
+	_, err := c.ResolveUser(ctx, "cu-1")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if _, isApp := apperr.As(err); isApp {
-		t.Fatalf("cancellation should pass through, got apperr %v", err)
+	var je *Error
+	if errors.As(err, &je) {
+		t.Fatalf("cancellation should pass through, got junction error %+v", je)
 	}
 	if count.Load() != 1 {
 		t.Fatalf("%d attempts after cancel", count.Load())
 	}
 }
 
-func TestCallerDeadlineIsUnavailable(t *testing.T) {
+func TestCallerDeadlineIsARetryableTimeout(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, userJSON) })
 	c, _ := newTestClient(t, f)
 	ctx, cancel := context.WithDeadline(context.Background(), time.Unix(0, 0))
 	defer cancel()
-	_, err := c.GetUser(ctx, "u-1")
-	if apperr.CodeOf(err) != apperr.Unavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
+	_, err := c.ResolveUser(ctx, "cu-1")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want one wrapping context.DeadlineExceeded", err)
+	}
+	if je := asJunctionError(t, err); je.StatusCode != 0 || !je.Retryable() || je.Path != "/v2/user/resolve/cu-1" {
+		t.Fatalf("junction error = %+v", je)
 	}
 }
 
-func TestPerAttemptTimeoutIsRetriedThenUnavailable(t *testing.T) {
+func TestPerAttemptTimeoutIsRetriedThenReported(t *testing.T) {
 	f := newFakeJunction(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	c, rec := newTestClient(t, f, func(cfg *Config) {
 		cfg.Timeout = 20 * time.Millisecond
 		cfg.MaxRetries = 1
 	})
-	_, err := c.GetUser(context.Background(), "u-1")
-	if apperr.CodeOf(err) != apperr.Unavailable || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v", err)
+	_, err := c.ResolveUser(context.Background(), "cu-1")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want one wrapping context.DeadlineExceeded", err)
 	}
-	if je := asJunctionError(t, err); je.StatusCode != 0 || je.Path != "/v2/user/u-1" {
+	if je := asJunctionError(t, err); je.StatusCode != 0 || !je.Retryable() || je.Path != "/v2/user/resolve/cu-1" {
 		t.Fatalf("junction error = %+v", je)
 	}
 	if len(rec.recorded()) != 1 {
@@ -270,10 +271,9 @@ func TestNoRetryPastTheCallersDeadline(t *testing.T) {
 	c, sleeps := newTestClient(t, f)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err := c.GetUser(ctx, "u-1")
-	ae, ok := apperr.As(err)
-	if !ok || ae.Code != apperr.RateLimited || ae.RetryAfter != 60*time.Second {
-		t.Fatalf("err = %#v, want RateLimited with Retry-After 60s", err)
+	_, err := c.ResolveUser(ctx, "cu-1")
+	if je := asJunctionError(t, err); je.StatusCode != 429 || je.RetryAfter != 60*time.Second {
+		t.Fatalf("junction error = %+v, want Junction's 429 with Retry-After 60s", je)
 	}
 	if count.Load() != 1 || len(sleeps.recorded()) != 0 {
 		t.Fatalf("%d attempts and sleeps %v; want 1 attempt, no sleep", count.Load(), sleeps.recorded())

@@ -3,13 +3,10 @@ package junction
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 // User is a Junction user.
@@ -20,14 +17,6 @@ type User struct {
 	CreatedOn    time.Time
 	// Adopted is true when CreateUser found the user already existing.
 	Adopted bool
-}
-
-// UserPage is one page of ListUsers.
-type UserPage struct {
-	Users  []User
-	Total  int
-	Offset int
-	Limit  int
 }
 
 // SignInToken lets the Junction Mobile SDK act for a user.
@@ -95,16 +84,6 @@ func (c *Client) ResolveUser(ctx context.Context, clientUserID string) (User, er
 	return out.user(), err
 }
 
-// GetUser fetches a user by Junction user id.
-func (c *Client) GetUser(ctx context.Context, userID string) (User, error) {
-	if err := requireField("user_id", userID); err != nil {
-		return User{}, err
-	}
-	var out userWire
-	err := c.do(ctx, request{method: http.MethodGet, path: escapedPath("v2", "user", userID)}, &out)
-	return out.user(), err
-}
-
 // DeleteUser deletes a user and all its connections (Junction keeps a
 // 7-day grace period).
 func (c *Client) DeleteUser(ctx context.Context, userID string) error {
@@ -112,35 +91,6 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 		return err
 	}
 	return c.do(ctx, request{method: http.MethodDelete, path: escapedPath("v2", "user", userID)}, nil)
-}
-
-// ListUsers lists the team's users. A limit of 0 takes Junction's default
-// (100); Junction allows at most 500.
-func (c *Client) ListUsers(ctx context.Context, offset, limit int) (UserPage, error) {
-	if offset < 0 {
-		return UserPage{}, apperr.InvalidField("offset", "offset must not be negative")
-	}
-	if limit < 0 {
-		return UserPage{}, apperr.InvalidField("limit", "limit must not be negative")
-	}
-	query := url.Values{"offset": {strconv.Itoa(offset)}}
-	if limit > 0 {
-		query.Set("limit", strconv.Itoa(limit))
-	}
-	var out struct {
-		Users  []userWire `json:"users"`
-		Total  int        `json:"total"`
-		Offset int        `json:"offset"`
-		Limit  int        `json:"limit"`
-	}
-	if err := c.do(ctx, request{method: http.MethodGet, path: "/v2/user", query: query}, &out); err != nil {
-		return UserPage{}, err
-	}
-	page := UserPage{Users: make([]User, 0, len(out.Users)), Total: out.Total, Offset: out.Offset, Limit: out.Limit}
-	for _, w := range out.Users {
-		page.Users = append(page.Users, w.user())
-	}
-	return page, nil
 }
 
 // SignInToken mints a token for the Junction Mobile SDK (Apple HealthKit,
@@ -166,9 +116,9 @@ func (c *Client) SignInToken(ctx context.Context, userID string) (SignInToken, e
 func requireField(field, value string) error {
 	switch {
 	case strings.TrimSpace(value) == "":
-		return apperr.InvalidField(field, "%s is required", field)
+		return fmt.Errorf("junction: %s is required", field)
 	case value == "." || value == "..":
-		return apperr.InvalidField(field, "%s is not a valid identifier", field)
+		return fmt.Errorf("junction: %s is not a valid identifier", field)
 	}
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-
-	"github.com/linkbff/linkbff/internal/junction"
 )
 
 // catalogueCache keeps Junction's provider catalogue for a while; concurrent
@@ -15,19 +13,19 @@ import (
 type catalogueCache struct {
 	ttl   time.Duration
 	now   func() time.Time
-	fetch func(context.Context) ([]junction.Provider, error)
+	fetch func(context.Context) ([]Provider, error)
 	group singleflight.Group
 
 	mu        sync.RWMutex
-	providers []junction.Provider
+	providers []Provider
 	fetchedAt time.Time
 }
 
-func newCatalogueCache(ttl time.Duration, now func() time.Time, fetch func(context.Context) ([]junction.Provider, error)) *catalogueCache {
+func newCatalogueCache(ttl time.Duration, now func() time.Time, fetch func(context.Context) ([]Provider, error)) *catalogueCache {
 	return &catalogueCache{ttl: ttl, now: now, fetch: fetch}
 }
 
-func (c *catalogueCache) get(ctx context.Context) ([]junction.Provider, error) {
+func (c *catalogueCache) get(ctx context.Context) ([]Provider, error) {
 	c.mu.RLock()
 	providers, fresh := c.providers, c.providers != nil && c.now().Sub(c.fetchedAt) < c.ttl
 	c.mu.RUnlock()
@@ -52,15 +50,15 @@ func (c *catalogueCache) get(ctx context.Context) ([]junction.Provider, error) {
 		}
 		return nil, err
 	}
-	return v.([]junction.Provider), nil
+	return v.([]Provider), nil
 }
 
-// names returns what is cached, without fetching: used to label
+// bySlug returns what is cached, without fetching: used to label
 // connections known only from webhooks.
-func (c *catalogueCache) names() map[string]junction.Provider {
+func (c *catalogueCache) bySlug() map[string]Provider {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make(map[string]junction.Provider, len(c.providers))
+	out := make(map[string]Provider, len(c.providers))
 	for _, p := range c.providers {
 		out[p.Slug] = p
 	}
@@ -69,14 +67,14 @@ func (c *catalogueCache) names() map[string]junction.Provider {
 
 // Providers returns the catalogue the app may offer: Junction's providers,
 // filtered by the allowlist.
-func (s *Service) Providers(ctx context.Context) ([]junction.Provider, error) {
+func (s *Service) Providers(ctx context.Context) ([]Provider, error) {
 	all, err := s.catalogue.get(ctx)
 	if err != nil {
-		return nil, upstream("providers", err)
+		return nil, err
 	}
-	out := make([]junction.Provider, 0, len(all))
+	out := make([]Provider, 0, len(all))
 	for _, p := range all {
-		if s.allowed(p.Slug) {
+		if s.allowlist.allows(p.Slug) {
 			out = append(out, p)
 		}
 	}

@@ -2,31 +2,9 @@ package linking
 
 import (
 	"context"
+	"errors"
 	"sort"
-	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
-	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/store"
 )
-
-// Connection is one provider as the app shows it.
-type Connection struct {
-	Provider       string     `json:"provider"`
-	Name           string     `json:"name"`
-	Logo           string     `json:"logo"`
-	Status         string     `json:"status"` // "connected" | "error"
-	ConnectedAt    *time.Time `json:"connected_at"`
-	ErrorType      *string    `json:"error_type"`
-	ExternalUserID *string    `json:"external_user_id"`
-}
-
-// ConnectionList is the caller's connections. Stale is true when Junction
-// could not be asked and the list comes from webhooks alone.
-type ConnectionList struct {
-	Connections []Connection `json:"connections"`
-	Stale       bool         `json:"stale,omitempty"`
-}
 
 // Connections merges Junction's providers endpoint (the truth) with what
 // webhooks told us, so a connection reported by a fresh webhook shows even
@@ -37,71 +15,66 @@ func (s *Service) Connections(ctx context.Context, appUserID string) (Connection
 	if err != nil || !ok {
 		return list, err
 	}
-	local, err := s.store.Connections(ctx, m.JunctionUserID)
+	reported, err := s.store.ReportedConnections(ctx, m.JunctionUserID)
 	if err != nil {
 		return list, err
 	}
 	remote, err := s.userProviders.get(ctx, m.JunctionUserID)
-	if apperr.Is(err, apperr.NotFound) {
+	switch {
+	case err == nil:
+	case isUnknownJunctionUser(err):
 		// The Junction user was deleted elsewhere (e.g. in Junction's
 		// dashboard): nothing is connected.
-		remote, err = nil, nil
-	}
-	if err != nil {
-		if ctx.Err() != nil || apperr.CodeOf(err) != apperr.Unavailable && apperr.CodeOf(err) != apperr.RateLimited {
-			return list, upstream("user providers", err)
-		}
+		remote = nil
+	case ctx.Err() == nil && IsCode(err, EUpstreamUnavailable):
 		s.log.Warn().Err(err).Msg("junction unavailable: listing connections from webhooks only")
 		list.Stale = true
 		remote = nil
+	default:
+		return list, err
 	}
-	list.Connections = s.mergeConnections(remote, local, list.Stale)
+	list.Connections = s.mergeConnections(remote, reported, list.Stale)
 	return list, nil
 }
 
-func (s *Service) mergeConnections(remote []junction.ConnectedProvider, local []store.Connection, stale bool) []Connection {
-	byProvider := map[string]store.Connection{}
-	for _, c := range local {
+func (s *Service) mergeConnections(remote []Connection, reported []ReportedConnection, stale bool) []Connection {
+	byProvider := make(map[string]ReportedConnection, len(reported))
+	for _, c := range reported {
 		byProvider[c.Provider] = c
 	}
-	names := s.catalogue.names()
-	out := []Connection{}
-	seen := map[string]bool{}
-	for _, p := range remote {
-		seen[p.Slug] = true
-		c := Connection{Provider: p.Slug, Name: p.Name, Logo: p.Logo, Status: p.Status, ExternalUserID: optional(p.ExternalUserID)}
-		if !p.CreatedOn.IsZero() {
-			t := p.CreatedOn.UTC()
-			c.ConnectedAt = &t
+	out := make([]Connection, 0, len(remote)+len(reported))
+	seen := make(map[string]bool, len(remote))
+	for _, c := range remote {
+		seen[c.Provider] = true
+		if c.Status == StatusError && c.ErrorType == "" {
+			c.ErrorType = byProvider[c.Provider].ErrorType
 		}
-		if p.Status == StatusError {
-			if p.ErrorDetails != nil {
-				c.ErrorType = optional(p.ErrorDetails.ErrorType)
-			} else if l, ok := byProvider[p.Slug]; ok {
-				c.ErrorType = optional(l.ErrorType)
-			}
+		if c.Status != StatusError {
+			c.ErrorType = ""
 		}
 		out = append(out, c)
 	}
-	for _, l := range local {
-		if seen[l.Provider] {
+	var names map[string]Provider
+	for _, r := range reported {
+		if seen[r.Provider] {
 			continue
 		}
 		// Junction has not listed it (yet): show a connection only while the
 		// webhook that announced it is fresh, or when Junction could not be
 		// asked at all. Junction lists broken connections too, so an error it
 		// does not list belongs to a connection that is gone.
-		if !stale && (l.Status != StatusConnected || s.now().Sub(l.UpdatedAt) > s.freshness) {
+		if !stale && (r.Status != StatusConnected || s.now().Sub(r.UpdatedAt) > s.freshness) {
 			continue
 		}
-		c := Connection{Provider: l.Provider, Status: l.Status, ExternalUserID: optional(l.ExternalUserID), ConnectedAt: l.ConnectedAt}
-		if info, ok := names[l.Provider]; ok {
-			c.Name, c.Logo = info.Name, info.Logo
-		} else {
-			c.Name = l.Provider
+		if names == nil {
+			names = s.catalogue.bySlug()
 		}
-		if l.Status == StatusError {
-			c.ErrorType = optional(l.ErrorType)
+		c := Connection{Provider: r.Provider, Name: r.Provider, Status: r.Status, ExternalUserID: r.ExternalUserID, ConnectedAt: r.ConnectedAt}
+		if info, ok := names[r.Provider]; ok {
+			c.Name, c.Logo = info.Name, info.Logo
+		}
+		if r.Status == StatusError {
+			c.ErrorType = r.ErrorType
 		}
 		out = append(out, c)
 	}
@@ -109,19 +82,12 @@ func (s *Service) mergeConnections(remote []junction.ConnectedProvider, local []
 	return out
 }
 
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // Disconnect deregisters one provider at Junction and forgets it locally.
 func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) error {
 	if !providerSlug.MatchString(provider) {
-		return apperr.InvalidField("provider", "provider must be a provider slug: lowercase letters, digits and _, at most 64")
+		return FieldErrorf("provider", "provider must be a provider slug: lowercase letters, digits and _, at most 64")
 	}
-	notConnected := apperr.New(apperr.NotFound, "%s is not connected", provider)
+	notConnected := Errorf(ENotFound, "%s is not connected", provider)
 	m, ok, err := s.existingJunctionUser(ctx, appUserID)
 	if err != nil {
 		return err
@@ -129,17 +95,16 @@ func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) er
 	if !ok {
 		return notConnected
 	}
-	err = s.junction.DeregisterProvider(ctx, m.JunctionUserID, provider)
-	// Junction answers 404 for a provider that is not connected, and 422 for
-	// a slug it does not know: either way nothing is connected.
-	if err != nil && !apperr.Is(err, apperr.NotFound) && !apperr.Is(err, apperr.Invalid) {
-		return upstream("deregister provider", err)
+	err = s.junction.Disconnect(ctx, m.JunctionUserID, provider)
+	gone := errors.Is(err, ErrProviderNotConnected) || isUnknownJunctionUser(err)
+	if err != nil && !gone {
+		return err
 	}
 	s.userProviders.forget(m.JunctionUserID)
-	if delErr := s.store.DeleteConnection(ctx, m.JunctionUserID, provider); delErr != nil {
-		return delErr
+	if err := s.store.DeleteReportedConnection(ctx, m.JunctionUserID, provider); err != nil {
+		return err
 	}
-	if err != nil {
+	if gone {
 		return notConnected
 	}
 	s.log.Info().Str("junction_user_id", m.JunctionUserID).Str("provider", provider).Msg("provider disconnected")

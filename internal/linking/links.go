@@ -5,10 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
-
-	"github.com/linkbff/linkbff/internal/apperr"
-	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/store"
+	"sort"
 )
 
 // LinkRequest is what an app asks for when it wants a link token.
@@ -20,33 +17,25 @@ type LinkRequest struct {
 
 // StartLink opens a link session for the caller and mints a Junction link
 // token whose redirect comes back to that session's callback.
-func (s *Service) StartLink(ctx context.Context, appUserID string, req LinkRequest) (junction.LinkToken, error) {
+func (s *Service) StartLink(ctx context.Context, appUserID string, req LinkRequest) (LinkToken, error) {
 	if err := s.checkLinkRequest(&req); err != nil {
-		return junction.LinkToken{}, err
+		return LinkToken{}, err
 	}
-	_, token, err := s.openSession(ctx, appUserID, req)
-	return token, err
+	return s.openSession(ctx, appUserID, req)
 }
 
 // OAuthLink is StartLink for one OAuth provider, resolved to the provider's
 // own consent URL so a mobile app can open it directly.
-func (s *Service) OAuthLink(ctx context.Context, appUserID, provider, returnTo string) (junction.OAuthProvider, error) {
+func (s *Service) OAuthLink(ctx context.Context, appUserID, provider, returnTo string) (OAuthLink, error) {
 	req := LinkRequest{Provider: provider, ReturnTo: returnTo}
 	if err := s.checkLinkRequest(&req); err != nil {
-		return junction.OAuthProvider{}, err
+		return OAuthLink{}, err
 	}
-	_, token, err := s.openSession(ctx, appUserID, req)
+	token, err := s.openSession(ctx, appUserID, req)
 	if err != nil {
-		return junction.OAuthProvider{}, err
+		return OAuthLink{}, err
 	}
-	p, err := s.junction.OAuthProvider(ctx, token.LinkToken, provider)
-	if err != nil {
-		if apperr.Is(err, apperr.Invalid) {
-			return junction.OAuthProvider{}, apperr.InvalidField("provider", "%q cannot be connected through OAuth", provider)
-		}
-		return junction.OAuthProvider{}, upstream("oauth provider", err)
-	}
-	return p, nil
+	return s.junction.OAuthLink(ctx, token.Token, provider)
 }
 
 func (s *Service) checkLinkRequest(req *LinkRequest) error {
@@ -56,18 +45,19 @@ func (s *Service) checkLinkRequest(req *LinkRequest) error {
 		}
 	}
 	if len(req.FilterOnProviders) > 100 {
-		return apperr.InvalidField("filter_on_providers", "filter_on_providers lists too many providers")
+		return FieldErrorf("filter_on_providers", "filter_on_providers lists too many providers")
 	}
 	for _, p := range req.FilterOnProviders {
 		if err := s.checkProvider("filter_on_providers", p); err != nil {
 			return err
 		}
 	}
-	if len(req.FilterOnProviders) == 0 && s.allowlist != nil {
+	if len(req.FilterOnProviders) == 0 && len(s.allowlist) > 0 {
 		// Without an explicit filter the widget would offer every provider.
 		for p := range s.allowlist {
 			req.FilterOnProviders = append(req.FilterOnProviders, p)
 		}
+		sort.Strings(req.FilterOnProviders)
 	}
 	if req.ReturnTo != "" {
 		normalised, err := s.returnURLs.Check("return_to", req.ReturnTo)
@@ -79,12 +69,14 @@ func (s *Service) checkLinkRequest(req *LinkRequest) error {
 	return nil
 }
 
-func (s *Service) openSession(ctx context.Context, appUserID string, req LinkRequest) (store.LinkSession, junction.LinkToken, error) {
+// openSession records a link session and mints its token. The session is
+// stored first, so a callback can never arrive for a session that is not.
+func (s *Service) openSession(ctx context.Context, appUserID string, req LinkRequest) (LinkToken, error) {
 	m, err := s.EnsureJunctionUser(ctx, appUserID)
 	if err != nil {
-		return store.LinkSession{}, junction.LinkToken{}, err
+		return LinkToken{}, err
 	}
-	session := store.LinkSession{
+	session := LinkSession{
 		ID:             newSessionID(),
 		AppUserID:      appUserID,
 		JunctionUserID: m.JunctionUserID,
@@ -93,28 +85,18 @@ func (s *Service) openSession(ctx context.Context, appUserID string, req LinkReq
 		CreatedAt:      s.now().UTC(),
 	}
 	if err := s.store.CreateLinkSession(ctx, session); err != nil {
-		return store.LinkSession{}, junction.LinkToken{}, err
+		return LinkToken{}, err
 	}
-	token, err := s.junction.LinkToken(ctx, junction.LinkTokenRequest{
-		UserID:            m.JunctionUserID,
+	return s.junction.LinkToken(ctx, LinkTokenRequest{
+		JunctionUserID:    m.JunctionUserID,
 		Provider:          req.Provider,
 		FilterOnProviders: req.FilterOnProviders,
 		RedirectURL:       s.publicURL + "/link/callback/" + session.ID,
 		// Every outcome, also a closed widget or a wrong password, comes back
 		// to the callback so the app always learns how the attempt ended.
-		OnError: "redirect",
-		OnClose: "redirect",
+		RedirectOnError: true,
+		RedirectOnClose: true,
 	})
-	if err != nil {
-		if apperr.Is(err, apperr.Invalid) && req.Provider != "" {
-			return store.LinkSession{}, junction.LinkToken{}, apperr.InvalidField("provider", "Junction does not offer provider %q", req.Provider)
-		}
-		if apperr.Is(err, apperr.Invalid) && len(req.FilterOnProviders) > 0 {
-			return store.LinkSession{}, junction.LinkToken{}, apperr.InvalidField("filter_on_providers", "Junction does not offer every provider in filter_on_providers")
-		}
-		return store.LinkSession{}, junction.LinkToken{}, upstream("link token", err)
-	}
-	return session, token, nil
 }
 
 func newSessionID() string {
@@ -131,33 +113,26 @@ type Callback struct {
 	ErrorType string // with state=error
 }
 
-// Outcome statuses.
-const (
-	StatusConnected = "connected"
-	StatusCancelled = "cancelled"
-	StatusError     = "error"
-)
-
 var errorTypePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
 
 // normalise turns the redirect's parameters into an outcome. Junction's list
 // of error types is open-ended, so unknown types are kept as they are when
 // they look like an identifier and recorded as "unknown" otherwise.
-func (c Callback) normalise() (store.Outcome, error) {
+func (c Callback) normalise() (Outcome, error) {
 	switch c.State {
 	case "success":
-		return store.Outcome{Status: StatusConnected}, nil
+		return Outcome{Status: StatusConnected}, nil
 	case "error":
 		errorType := c.ErrorType
 		if !errorTypePattern.MatchString(errorType) {
 			errorType = "unknown"
 		}
 		if errorType == "user_cancelled" {
-			return store.Outcome{Status: StatusCancelled, ErrorType: errorType}, nil
+			return Outcome{Status: StatusCancelled, ErrorType: errorType}, nil
 		}
-		return store.Outcome{Status: StatusError, ErrorType: errorType}, nil
+		return Outcome{Status: StatusError, ErrorType: errorType}, nil
 	default:
-		return store.Outcome{}, apperr.InvalidField("state", "the callback has no valid state: expected success or error")
+		return Outcome{}, FieldErrorf("state", "the callback has no valid state: expected success or error")
 	}
 }
 
@@ -174,13 +149,13 @@ type LinkResult struct {
 // the recorded outcome; no outcome is trusted as proof of a connection:
 // connections come from Junction and its webhooks.
 func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callback) (LinkResult, error) {
-	notFound := apperr.New(apperr.NotFound, "this link session does not exist or has expired; start again from the app")
+	notFound := Errorf(ENotFound, "this link session does not exist or has expired; start again from the app")
 	if !sessionIDPattern.MatchString(sessionID) {
 		return LinkResult{}, notFound
 	}
 	session, err := s.store.LinkSession(ctx, sessionID)
 	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
+		if IsCode(err, ENotFound) {
 			return LinkResult{}, notFound
 		}
 		return LinkResult{}, err

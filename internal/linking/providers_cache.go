@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-
-	"github.com/linkbff/linkbff/internal/junction"
 )
 
 // userProvidersTTL is how long one user's list from Junction is reused: an
@@ -18,7 +16,7 @@ const userProvidersTTL = 3 * time.Second
 // userProvidersCache remembers Junction's providers list per Junction user
 // for a few seconds; concurrent misses for one user share one call.
 type userProvidersCache struct {
-	fetch func(ctx context.Context, userID string) ([]junction.ConnectedProvider, error)
+	fetch func(ctx context.Context, userID string) ([]Connection, error)
 	now   func() time.Time
 	group singleflight.Group
 
@@ -27,15 +25,15 @@ type userProvidersCache struct {
 }
 
 type userProvidersEntry struct {
-	providers []junction.ConnectedProvider
+	providers []Connection
 	fetchedAt time.Time
 }
 
-func newUserProvidersCache(now func() time.Time, fetch func(context.Context, string) ([]junction.ConnectedProvider, error)) *userProvidersCache {
+func newUserProvidersCache(now func() time.Time, fetch func(context.Context, string) ([]Connection, error)) *userProvidersCache {
 	return &userProvidersCache{fetch: fetch, now: now, entries: map[string]userProvidersEntry{}}
 }
 
-func (c *userProvidersCache) get(ctx context.Context, userID string) ([]junction.ConnectedProvider, error) {
+func (c *userProvidersCache) get(ctx context.Context, userID string) ([]Connection, error) {
 	now := c.now()
 	c.mu.Lock()
 	e, ok := c.entries[userID]
@@ -65,7 +63,7 @@ func (c *userProvidersCache) get(ctx context.Context, userID string) ([]junction
 	if err != nil {
 		return nil, err
 	}
-	return v.([]junction.ConnectedProvider), nil
+	return v.([]Connection), nil
 }
 
 // forget drops a user's entry after linkbff changed their connections.

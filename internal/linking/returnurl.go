@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 // ReturnPolicy decides which return_to URLs a Link flow may send the user
@@ -20,21 +18,22 @@ type ReturnPolicy struct {
 // dangerousSchemes can run code or read local data wherever they land.
 var dangerousSchemes = map[string]bool{"javascript": true, "data": true, "vbscript": true, "file": true, "blob": true, "about": true}
 
-// ParseReturnPolicy builds a policy from ALLOWED_RETURN_URLS entries.
+// ParseReturnPolicy builds a policy from allowlist entries: https://origin
+// (exact origin) or myapp:// and myapp://prefix (app deep links).
 func ParseReturnPolicy(entries []string) (*ReturnPolicy, error) {
 	p := &ReturnPolicy{origins: map[string]bool{}, schemes: map[string]bool{}}
 	for _, e := range entries {
 		u, err := url.Parse(e)
 		if err != nil || u.Scheme == "" {
-			return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q is not a URL", e)
+			return nil, fmt.Errorf("entry %q is not a URL", e)
 		}
 		scheme := strings.ToLower(u.Scheme)
 		switch {
 		case dangerousSchemes[scheme]:
-			return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q uses a forbidden scheme", e)
+			return nil, fmt.Errorf("entry %q uses a forbidden scheme", e)
 		case scheme == "http" || scheme == "https":
 			if u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-				return nil, fmt.Errorf("ALLOWED_RETURN_URLS entry %q must be an origin such as https://app.example.com", e)
+				return nil, fmt.Errorf("entry %q must be an origin such as https://app.example.com", e)
 			}
 			p.origins[scheme+"://"+strings.ToLower(u.Host)] = true
 		case strings.TrimPrefix(strings.TrimPrefix(e[len(u.Scheme):], ":"), "//") == "":
@@ -46,12 +45,23 @@ func ParseReturnPolicy(entries []string) (*ReturnPolicy, error) {
 	return p, nil
 }
 
-// AddOrigin allows one more web origin (dev mode allows its own).
-func (p *ReturnPolicy) AddOrigin(origin string) {
-	if p.origins == nil {
-		p.origins = map[string]bool{}
+// withOrigin returns a copy of p (which may be nil) that also allows the
+// origin of base: linkbff's own pages are always a safe place to return to.
+func (p *ReturnPolicy) withOrigin(base string) *ReturnPolicy {
+	out := &ReturnPolicy{origins: map[string]bool{}, schemes: map[string]bool{}}
+	if p != nil {
+		for o := range p.origins {
+			out.origins[o] = true
+		}
+		for s := range p.schemes {
+			out.schemes[s] = true
+		}
+		out.prefixes = append(out.prefixes, p.prefixes...)
 	}
-	p.origins[strings.ToLower(strings.TrimRight(origin, "/"))] = true
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		out.origins[strings.ToLower(u.Scheme)+"://"+strings.ToLower(u.Host)] = true
+	}
+	return out
 }
 
 // Origins lists the allowed web origins (where the callback page may post
@@ -66,7 +76,7 @@ func (p *ReturnPolicy) Origins() []string {
 
 // Check returns the normalised return_to or an Invalid error naming field.
 func (p *ReturnPolicy) Check(field, raw string) (string, error) {
-	reject := apperr.InvalidField(field, "%s is not an allowed return URL (see ALLOWED_RETURN_URLS)", field)
+	reject := FieldErrorf(field, "%s is not one of the return URLs this app allows", field)
 	if len(raw) > 2048 || strings.ContainsAny(raw, "\\\x00\r\n\t ") {
 		return "", reject
 	}

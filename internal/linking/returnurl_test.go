@@ -2,8 +2,6 @@ package linking
 
 import (
 	"testing"
-
-	"github.com/linkbff/linkbff/internal/apperr"
 )
 
 func TestReturnPolicyCheck(t *testing.T) {
@@ -52,8 +50,8 @@ func TestReturnPolicyCheck(t *testing.T) {
 			t.Errorf("Check(%q) = %q, %v; want allowed=%v", tc.raw, got, err, tc.want)
 		}
 		if err != nil {
-			e, ok := apperr.As(err)
-			if !ok || e.Code != apperr.Invalid || e.Field != "return_to" {
+			e, ok := AsError(err)
+			if !ok || e.Code != EInvalid || e.Field != "return_to" {
 				t.Errorf("Check(%q) error = %#v, want Invalid naming return_to", tc.raw, err)
 			}
 		}

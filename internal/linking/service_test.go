@@ -2,27 +2,24 @@ package linking
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/linkbff/linkbff/internal/apperr"
-	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/store"
 )
 
 func TestEnsureJunctionUserCreatesOnce(t *testing.T) {
 	var creates atomic.Int32
 	release := make(chan struct{})
-	fj := &fakeJunction{createUser: func(ctx context.Context, clientUserID string) (junction.User, error) {
+	fj := &fakeJunction{createUser: func(ctx context.Context, clientUserID string) (JunctionUser, error) {
 		creates.Add(1)
 		<-release // hold the first create so the others pile up behind it
-		return junction.User{UserID: "2b7b1a6e-0000-4000-8000-000000000001", ClientUserID: clientUserID}, nil
+		return JunctionUser{ID: "2b7b1a6e-0000-4000-8000-000000000001"}, nil
 	}}
 	s := newTestService(t, fj, &clock{now: time.Now()})
 	var wg sync.WaitGroup
-	results := make([]store.UserMapping, 30)
+	results := make([]UserMapping, 30)
 	for i := range results {
 		wg.Add(1)
 		go func() {
@@ -60,31 +57,31 @@ func TestClientUserIDIsStableAndOpaque(t *testing.T) {
 func TestConnectionsMerge(t *testing.T) {
 	c := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 	const junctionUser = "5d0d1f0e-0000-4000-8000-000000000001"
-	var remote []junction.ConnectedProvider
+	var remote []Connection
 	var remoteErr error
 	fj := &fakeJunction{
-		createUser: func(ctx context.Context, id string) (junction.User, error) {
-			return junction.User{UserID: junctionUser}, nil
+		createUser: func(ctx context.Context, id string) (JunctionUser, error) {
+			return JunctionUser{ID: junctionUser}, nil
 		},
-		userProviders: func(ctx context.Context, id string) ([]junction.ConnectedProvider, error) { return remote, remoteErr },
+		connections: func(ctx context.Context, id string) ([]Connection, error) { return remote, remoteErr },
 	}
 	s := newTestService(t, fj, c)
 	if _, err := s.EnsureJunctionUser(t.Context(), "merge"); err != nil {
 		t.Fatal(err)
 	}
-	apply := func(id string, conn store.Connection) {
+	apply := func(id string, conn ReportedConnection) {
 		conn.JunctionUserID = junctionUser
 		if _, err := s.store.ApplyConnectionEvent(t.Context(), id, conn); err != nil {
 			t.Fatal(err)
 		}
 	}
 	connectedAt := c.now.Add(-time.Hour)
-	apply("msg_1", store.Connection{Provider: "fitbit", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-time.Minute)})
-	apply("msg_2", store.Connection{Provider: "garmin", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-2 * time.Hour)})
-	apply("msg_3", store.Connection{Provider: "whoop_v2", Status: "error", ErrorType: "token_refresh_failed", UpdatedAt: c.now.Add(-time.Minute)})
-	remote = []junction.ConnectedProvider{
-		{Slug: "oura", Name: "Oura", Status: "connected", CreatedOn: connectedAt},
-		{Slug: "polar", Name: "Polar", Status: "error", ErrorDetails: &junction.ConnectionErrorDetails{ErrorType: "provider_credential_error"}},
+	apply("msg_1", ReportedConnection{Provider: "fitbit", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-time.Minute)})
+	apply("msg_2", ReportedConnection{Provider: "garmin", Status: "connected", ConnectedAt: &connectedAt, UpdatedAt: c.now.Add(-2 * time.Hour)})
+	apply("msg_3", ReportedConnection{Provider: "whoop_v2", Status: "error", ErrorType: "token_refresh_failed", UpdatedAt: c.now.Add(-time.Minute)})
+	remote = []Connection{
+		{Provider: "oura", Name: "Oura", Status: "connected", ConnectedAt: &connectedAt},
+		{Provider: "polar", Name: "Polar", Status: "error", ErrorType: "provider_credential_error"},
 	}
 
 	got, err := s.Connections(t.Context(), "merge")
@@ -97,8 +94,8 @@ func TestConnectionsMerge(t *testing.T) {
 	}
 	for _, conn := range got.Connections {
 		desc := conn.Status
-		if conn.ErrorType != nil {
-			desc += ":" + *conn.ErrorType
+		if conn.ErrorType != "" {
+			desc += ":" + conn.ErrorType
 		}
 		if want[conn.Provider] != desc {
 			t.Errorf("%s = %s, want %s", conn.Provider, desc, want[conn.Provider])
@@ -107,7 +104,7 @@ func TestConnectionsMerge(t *testing.T) {
 
 	// Within a few seconds the same list is served without asking Junction.
 	calls := 0
-	fj.userProviders = func(ctx context.Context, id string) ([]junction.ConnectedProvider, error) {
+	fj.connections = func(ctx context.Context, id string) ([]Connection, error) {
 		calls++
 		return remote, remoteErr
 	}
@@ -122,7 +119,7 @@ func TestConnectionsMerge(t *testing.T) {
 
 	// Junction down: the webhook view is served, marked stale.
 	c.now = c.now.Add(userProvidersTTL)
-	remoteErr = apperr.New(apperr.Unavailable, "down")
+	remoteErr = Errorf(EUpstreamUnavailable, "down")
 	got, err = s.Connections(t.Context(), "merge")
 	if err != nil || !got.Stale || len(got.Connections) != 3 {
 		t.Fatalf("with Junction down: %+v, %v", got, err)
@@ -132,13 +129,13 @@ func TestConnectionsMerge(t *testing.T) {
 func TestCatalogueCoalescesAndFilters(t *testing.T) {
 	var calls atomic.Int32
 	gate := make(chan struct{})
-	fj := &fakeJunction{providers: func(ctx context.Context) ([]junction.Provider, error) {
+	fj := &fakeJunction{providers: func(ctx context.Context) ([]Provider, error) {
 		calls.Add(1)
 		<-gate
-		return []junction.Provider{{Slug: "oura"}, {Slug: "fitbit"}, {Slug: "garmin"}}, nil
+		return []Provider{{Slug: "oura"}, {Slug: "fitbit"}, {Slug: "garmin"}}, nil
 	}}
 	c := &clock{now: time.Now()}
-	s := newTestService(t, fj, c, func(cfg *Config) { cfg.ProvidersAllowlist = []string{"oura", "garmin"} })
+	s := newTestService(t, fj, c, func(cfg *Config) { cfg.Providers = ProviderAllowlist{"oura": true, "garmin": true} })
 	var wg sync.WaitGroup
 	for range 100 {
 		wg.Add(1)
@@ -164,24 +161,26 @@ func TestCatalogueCoalescesAndFilters(t *testing.T) {
 
 func TestCompleteLinkExpiry(t *testing.T) {
 	c := &clock{now: time.Now()}
+	var redirect string
 	fj := &fakeJunction{
-		createUser: func(ctx context.Context, id string) (junction.User, error) {
-			return junction.User{UserID: "7c1d0b0e-0000-4000-8000-000000000001"}, nil
+		createUser: func(ctx context.Context, id string) (JunctionUser, error) {
+			return JunctionUser{ID: "7c1d0b0e-0000-4000-8000-000000000001"}, nil
 		},
-		linkToken: func(ctx context.Context, req junction.LinkTokenRequest) (junction.LinkToken, error) {
-			if req.OnClose != "redirect" || req.OnError != "redirect" {
+		linkToken: func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+			if !req.RedirectOnClose || !req.RedirectOnError {
 				t.Errorf("link token request %+v must redirect on close and error", req)
 			}
-			return junction.LinkToken{LinkToken: "t", LinkWebURL: "https://link"}, nil
+			redirect = req.RedirectURL
+			return LinkToken{Token: "t", WebURL: "https://link"}, nil
 		},
 	}
 	s := newTestService(t, fj, c)
-	session, _, err := s.openSession(t.Context(), "expiring", LinkRequest{})
-	if err != nil {
+	if _, err := s.StartLink(t.Context(), "expiring", LinkRequest{}); err != nil {
 		t.Fatal(err)
 	}
+	sessionID := redirect[strings.LastIndex(redirect, "/")+1:]
 	c.now = c.now.Add(LinkTokenLifetime + time.Second)
-	if _, err := s.CompleteLink(t.Context(), session.ID, Callback{State: "success"}); !apperr.Is(err, apperr.NotFound) {
+	if _, err := s.CompleteLink(t.Context(), sessionID, Callback{State: "success"}); !IsCode(err, ENotFound) {
 		t.Fatalf("expired session completed: %v", err)
 	}
 }

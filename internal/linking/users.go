@@ -2,12 +2,10 @@ package linking
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/linkbff/linkbff/internal/apperr"
-	"github.com/linkbff/linkbff/internal/store"
 )
 
 // clientUserNamespace scopes the UUIDv5s linkbff sends as client_user_id.
@@ -33,16 +31,16 @@ const maxAppUserID = 255
 // Concurrent first calls in this process share one create; across processes
 // Junction's client_user_id uniqueness and the store's first-writer-wins
 // insert make them agree.
-func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (store.UserMapping, error) {
+func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (UserMapping, error) {
 	if len(appUserID) > maxAppUserID {
-		return store.UserMapping{}, apperr.New(apperr.Invalid, "the token's user id is longer than %d bytes", maxAppUserID)
+		return UserMapping{}, Errorf(EInvalid, "the token's user id is longer than %d bytes", maxAppUserID)
 	}
 	m, err := s.store.UserMappingByAppUser(ctx, appUserID)
 	if err == nil {
 		return m, nil
 	}
-	if !apperr.Is(err, apperr.NotFound) {
-		return store.UserMapping{}, err
+	if !IsCode(err, ENotFound) {
+		return UserMapping{}, err
 	}
 	v, err, _ := s.userCreates.Do(appUserID, func() (any, error) {
 		// Detached from the first caller's cancellation, since the others
@@ -52,35 +50,38 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (sto
 		clientUserID := ClientUserID(appUserID)
 		u, err := s.junction.CreateUser(ctx, clientUserID)
 		if err != nil {
-			return store.UserMapping{}, upstream("create user", err)
+			return UserMapping{}, err
 		}
-		stored, err := s.store.SaveUserMapping(ctx, store.UserMapping{
+		stored, err := s.store.SaveUserMapping(ctx, UserMapping{
 			AppUserID:      appUserID,
-			JunctionUserID: u.UserID,
+			JunctionUserID: u.ID,
 			ClientUserID:   clientUserID,
 			CreatedAt:      s.now().UTC(),
 		})
 		if err != nil {
-			return store.UserMapping{}, err
+			return UserMapping{}, err
 		}
 		s.log.Info().Bool("adopted", u.Adopted).Str("junction_user_id", stored.JunctionUserID).Msg("junction user mapped")
 		return stored, nil
 	})
 	if err != nil {
-		return store.UserMapping{}, err
+		return UserMapping{}, err
 	}
-	return v.(store.UserMapping), nil
+	return v.(UserMapping), nil
 }
 
 // existingJunctionUser returns the mapping without creating one; ok is false
 // when the app user has none yet.
-func (s *Service) existingJunctionUser(ctx context.Context, appUserID string) (m store.UserMapping, ok bool, err error) {
+func (s *Service) existingJunctionUser(ctx context.Context, appUserID string) (m UserMapping, ok bool, err error) {
 	m, err = s.store.UserMappingByAppUser(ctx, appUserID)
-	if apperr.Is(err, apperr.NotFound) {
+	if IsCode(err, ENotFound) {
 		return m, false, nil
 	}
 	return m, err == nil, err
 }
+
+// isUnknownJunctionUser reports whether Junction said the user is gone.
+func isUnknownJunctionUser(err error) bool { return errors.Is(err, ErrUnknownJunctionUser) }
 
 // DeleteAppUser deletes the caller's Junction user and everything linkbff
 // keeps about them. Deleting twice is fine.
@@ -89,25 +90,22 @@ func (s *Service) DeleteAppUser(ctx context.Context, appUserID string) error {
 	if err != nil || !ok {
 		return err
 	}
-	if err := s.junction.DeleteUser(ctx, m.JunctionUserID); err != nil && !apperr.Is(err, apperr.NotFound) {
-		return upstream("delete user", err)
+	if err := s.junction.DeleteUser(ctx, m.JunctionUserID); err != nil && !isUnknownJunctionUser(err) {
+		return err
 	}
 	if err := s.store.DeleteAppUser(ctx, appUserID); err != nil {
 		return err
 	}
+	s.userProviders.forget(m.JunctionUserID)
 	s.log.Info().Str("junction_user_id", m.JunctionUserID).Msg("app user deleted")
 	return nil
 }
 
-// SignInToken returns a Junction Mobile SDK sign-in token for the caller.
-func (s *Service) SignInToken(ctx context.Context, appUserID string) (userID, token string, err error) {
+// SignInToken returns a Junction mobile SDK sign-in token for the caller.
+func (s *Service) SignInToken(ctx context.Context, appUserID string) (SignInToken, error) {
 	m, err := s.EnsureJunctionUser(ctx, appUserID)
 	if err != nil {
-		return "", "", err
+		return SignInToken{}, err
 	}
-	t, err := s.junction.SignInToken(ctx, m.JunctionUserID)
-	if err != nil {
-		return "", "", upstream("sign-in token", err)
-	}
-	return t.UserID, t.SignInToken, nil
+	return s.junction.SignInToken(ctx, m.JunctionUserID)
 }

@@ -1,12 +1,6 @@
 package linking
 
-import (
-	"context"
-
-	"github.com/linkbff/linkbff/internal/apperr"
-	"github.com/linkbff/linkbff/internal/junction"
-	"github.com/linkbff/linkbff/internal/store"
-)
+import "context"
 
 // WebhookResult says what a verified delivery did; every result is
 // acknowledged to Junction, since a failure would only make it retry.
@@ -22,32 +16,32 @@ const (
 // ApplyWebhook applies a verified webhook body once per eventID (svix-id).
 func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte) (WebhookResult, error) {
 	if eventID == "" || len(eventID) > 128 {
-		return "", apperr.InvalidField("svix-id", "svix-id header is missing or too long")
+		return "", FieldErrorf("svix-id", "svix-id header is missing or too long")
 	}
-	ev, err := junction.ParseWebhookEvent(body)
+	ev, err := s.junction.ParseWebhookEvent(body)
 	if err != nil {
 		return "", err
 	}
-	if ev.Type != junction.EventConnectionCreated && ev.Type != junction.EventConnectionError {
+	if ev.Type != EventConnectionCreated && ev.Type != EventConnectionError {
 		return WebhookIgnored, nil
 	}
-	if ev.Provider == "" || ev.UserID == "" {
-		return "", apperr.New(apperr.Invalid, "webhook event lacks user_id or provider")
+	if ev.Provider == "" || ev.JunctionUserID == "" {
+		return "", Errorf(EInvalid, "webhook event lacks user_id or provider")
 	}
-	if _, err := s.store.UserMappingByJunctionUser(ctx, ev.UserID); err != nil {
-		if apperr.Is(err, apperr.NotFound) {
+	if _, err := s.store.UserMappingByJunctionUser(ctx, ev.JunctionUserID); err != nil {
+		if IsCode(err, ENotFound) {
 			return WebhookUnknownUser, nil
 		}
 		return "", err
 	}
 	now := s.now().UTC()
-	c := store.Connection{
-		JunctionUserID: ev.UserID,
+	c := ReportedConnection{
+		JunctionUserID: ev.JunctionUserID,
 		Provider:       ev.Provider,
 		ExternalUserID: ev.ExternalUserID,
 		UpdatedAt:      now,
 	}
-	if ev.Type == junction.EventConnectionCreated {
+	if ev.Type == EventConnectionCreated {
 		c.Status = StatusConnected
 		c.ConnectedAt = &now
 	} else {
@@ -65,6 +59,6 @@ func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte)
 	if !applied {
 		return WebhookDuplicate, nil
 	}
-	s.userProviders.forget(ev.UserID)
+	s.userProviders.forget(ev.JunctionUserID)
 	return WebhookApplied, nil
 }

@@ -2,7 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"math"
 	"sync"
 	"time"
 
@@ -58,7 +57,7 @@ func (m *memory) Allow(_ context.Context, key string) (Decision, error) {
 		r.CancelAt(now)
 		return Decision{RetryAfter: delay}, nil
 	}
-	return Decision{Allowed: true, Remaining: int(math.Floor(b.limiter.TokensAt(now)))}, nil
+	return Decision{Allowed: true}, nil
 }
 
 // sweep drops idle buckets so memory stays bounded by the active keys.

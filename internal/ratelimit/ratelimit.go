@@ -20,13 +20,6 @@ type Limit struct {
 // Disabled reports whether the limit lets everything through.
 func (l Limit) Disabled() bool { return l.Requests <= 0 }
 
-func (l Limit) String() string {
-	if l.Disabled() {
-		return "off"
-	}
-	return fmt.Sprintf("%d/%s", l.Requests, l.Per)
-}
-
 var units = map[string]time.Duration{
 	"s": time.Second, "sec": time.Second, "second": time.Second,
 	"m": time.Minute, "min": time.Minute, "minute": time.Minute,
@@ -51,7 +44,6 @@ func ParseLimit(s string) (Limit, error) {
 // Decision is a limiter's answer for one request.
 type Decision struct {
 	Allowed    bool
-	Remaining  int           // requests still allowed now; -1 when unlimited
 	RetryAfter time.Duration // > 0 when not allowed
 }
 
@@ -63,5 +55,5 @@ type Limiter interface {
 type unlimited struct{}
 
 func (unlimited) Allow(context.Context, string) (Decision, error) {
-	return Decision{Allowed: true, Remaining: -1}, nil
+	return Decision{Allowed: true}, nil
 }

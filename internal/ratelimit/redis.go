@@ -42,7 +42,7 @@ func (r *redisLimiter) Allow(ctx context.Context, key string) (Decision, error) 
 		}
 		return Decision{RetryAfter: retry}, nil
 	}
-	return Decision{Allowed: true, Remaining: res.Remaining}, nil
+	return Decision{Allowed: true}, nil
 }
 
 // OpenRedis connects to url and checks Redis answers. Errors never carry

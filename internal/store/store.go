@@ -1,93 +1,190 @@
-// Package store defines the persistence the linking domain needs. Two
-// implementations live below it (sqlite, postgres) and pass one shared test
-// suite (storetest). Errors are *apperr.Error: NotFound when a row is absent.
+// Package store keeps the linking domain's state in a SQL database. One
+// implementation serves both backends, so every write has the same
+// transaction boundaries and every failure the same classification; a
+// Dialect holds what differs (placeholders, time encoding, error classes,
+// migration locking, the schema). Open a store with store/sqlite or
+// store/postgres.
 package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/linkbff/linkbff/internal/linking"
 )
 
-// UserMapping ties an app user (the JWT's user claim) to a Junction user.
-// Both ids are unique: one app user has at most one Junction user and the
-// other way round.
-type UserMapping struct {
-	AppUserID      string
-	JunctionUserID string
-	ClientUserID   string // the client_user_id sent to Junction
-	CreatedAt      time.Time
+// Dialect is what a backend contributes.
+type Dialect struct {
+	Name string
+	// NumberedPlaceholders turns the ? placeholders the queries are written
+	// with into $1, $2, …
+	NumberedPlaceholders bool
+	// EncodeTime turns a time into the value stored; reads accept either an
+	// int64 of unix microseconds or a time.Time.
+	EncodeTime func(time.Time) any
+	// TimeColumnType is the SQL type of timestamps, for schema_migrations.
+	TimeColumnType string
+	// Classify tells EConflict (a uniqueness clash) and EUnavailable (the
+	// database cannot be reached, or is too busy) from other failures,
+	// which it reports as "".
+	Classify func(error) linking.ErrorCode
+	// Migrations holds the schema as migrations/NNNN_description.sql files.
+	Migrations fs.FS
+	// LockMigrations serialises migrations across processes on conn and
+	// returns the unlock; nil when each migration's transaction suffices.
+	LockMigrations func(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 }
 
-// Outcome is what a Link flow ended with, as the user's browser reported it.
-type Outcome struct {
-	Status    string // "connected" | "cancelled" | "error"
-	ErrorType string // Junction's raw error_type; empty on success
+// Store implements linking.Store on a SQL database.
+type Store struct {
+	writer *sql.DB
+	reader *sql.DB // may be the same as writer
+	d      Dialect
+	q      queries
 }
 
-// LinkSession is one attempt to connect a provider, created when a link
-// token is minted and completed once by the callback.
-type LinkSession struct {
-	ID             string // random 128-bit, hex
-	AppUserID      string
-	JunctionUserID string
-	Provider       string // empty when the user picks in the widget
-	ReturnTo       string // empty when the callback should render a page
-	CreatedAt      time.Time
-	Outcome        *Outcome   // nil until completed
-	CompletedAt    *time.Time // nil until completed
+var _ linking.Store = (*Store)(nil)
+
+// New applies pending migrations through writer and returns the store.
+// Reads go to reader, which may be writer itself.
+func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error) {
+	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d)}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
-// Connection is what webhooks told us about one provider of one Junction user.
-type Connection struct {
-	JunctionUserID string
-	Provider       string // slug
-	Status         string // "connected" | "error"
-	ErrorType      string // set when Status is "error"
-	ErrorMessage   string
-	ExternalUserID string
-	ConnectedAt    *time.Time // when it was first seen connected
-	UpdatedAt      time.Time  // when the last event was applied
+// Ping checks the database can be reached.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.writer.PingContext(ctx); err != nil {
+		return s.wrapErr("ping", err)
+	}
+	if s.reader != s.writer {
+		if err := s.reader.PingContext(ctx); err != nil {
+			return s.wrapErr("ping reader", err)
+		}
+	}
+	return nil
 }
 
-// Store is the persistence the domain needs.
-type Store interface {
-	// UserMappingByAppUser returns the mapping for an app user, or NotFound.
-	UserMappingByAppUser(ctx context.Context, appUserID string) (UserMapping, error)
-	// UserMappingByJunctionUser returns the mapping for a Junction user, or NotFound.
-	UserMappingByJunctionUser(ctx context.Context, junctionUserID string) (UserMapping, error)
-	// SaveUserMapping inserts m unless a mapping for m.AppUserID exists, and
-	// returns the stored mapping either way (the first writer wins, so
-	// concurrent callers across processes agree). A different app user already
-	// mapped to m.JunctionUserID is a Conflict.
-	SaveUserMapping(ctx context.Context, m UserMapping) (UserMapping, error)
-	// DeleteAppUser removes the mapping, link sessions and connections of an
-	// app user. Deleting an unknown user is not an error.
-	DeleteAppUser(ctx context.Context, appUserID string) error
+// Close closes the database handles.
+func (s *Store) Close() error {
+	var readerErr error
+	if s.reader != s.writer {
+		readerErr = s.reader.Close()
+	}
+	return errors.Join(readerErr, s.writer.Close())
+}
 
-	// CreateLinkSession stores a new session; a duplicate ID is a Conflict.
-	CreateLinkSession(ctx context.Context, s LinkSession) error
-	// LinkSession returns a session by id, or NotFound.
-	LinkSession(ctx context.Context, id string) (LinkSession, error)
-	// CompleteLinkSession records the outcome unless one is already recorded,
-	// and returns the session as stored: the first outcome wins.
-	// NotFound when the session does not exist.
-	CompleteLinkSession(ctx context.Context, id string, o Outcome, at time.Time) (LinkSession, error)
+// unavailableRetryAfter is what callers are told to wait when the database
+// is out of reach: long enough for a pool to reconnect.
+const unavailableRetryAfter = 2 * time.Second
 
-	// ApplyConnectionEvent records eventID (a webhook's svix-id) and upserts c
-	// in one transaction. If eventID was seen before it changes nothing and
-	// returns applied=false. Safe under concurrent calls from many processes.
-	// An upsert keeps the earliest ConnectedAt.
-	ApplyConnectionEvent(ctx context.Context, eventID string, c Connection) (applied bool, err error)
-	// Connections lists a Junction user's connections, ordered by provider.
-	Connections(ctx context.Context, junctionUserID string) ([]Connection, error)
-	// DeleteConnection removes one connection; absent is not an error.
-	DeleteConnection(ctx context.Context, junctionUserID, provider string) error
+// wrapErr turns a driver error into a *linking.Error whose message is safe
+// to show; the cause, named by op, is kept for logs. Errors that already
+// carry a code pass through.
+func (s *Store) wrapErr(op string, err error) error {
+	if _, ok := linking.AsError(err); ok || errors.Is(err, context.Canceled) {
+		return err
+	}
+	cause := fmt.Errorf("%s %s: %w", s.d.Name, op, err)
+	switch s.d.Classify(err) {
+	case linking.EConflict:
+		return linking.WrapError(linking.EConflict, cause, "the record exists already")
+	case linking.EUnavailable:
+		e := linking.WrapError(linking.EUnavailable, cause, "the database is unavailable, try again shortly")
+		e.RetryAfter = unavailableRetryAfter
+		return e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		e := linking.WrapError(linking.EUnavailable, cause, "the database did not answer in time, try again shortly")
+		e.RetryAfter = unavailableRetryAfter
+		return e
+	}
+	return linking.WrapError(linking.EInternal, cause, "storage failure")
+}
 
-	// Prune deletes webhook event ids received before eventsBefore and link
-	// sessions created before sessionsBefore.
-	Prune(ctx context.Context, eventsBefore, sessionsBefore time.Time) error
+// inTx runs fn in a writer transaction, committing when fn returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrapErr(op, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(tx); err != nil {
+		return s.wrapErr(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrapErr(op, err)
+	}
+	return nil
+}
 
-	// Ping checks the database is reachable.
-	Ping(ctx context.Context) error
-	Close() error
+// rebind writes a query for the dialect: ? becomes $n where needed.
+func rebind(d Dialect, query string) string {
+	if !d.NumberedPlaceholders {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// dbTime reads a timestamp stored either way (see Dialect.EncodeTime).
+type dbTime struct {
+	t     time.Time
+	valid bool
+}
+
+func (v *dbTime) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		*v = dbTime{}
+	case int64:
+		*v = dbTime{t: time.UnixMicro(x).UTC(), valid: true}
+	case time.Time:
+		*v = dbTime{t: x.UTC(), valid: true}
+	default:
+		return fmt.Errorf("timestamp of type %T", src)
+	}
+	return nil
+}
+
+func (v dbTime) ptr() *time.Time {
+	if !v.valid {
+		return nil
+	}
+	t := v.t
+	return &t
+}
+
+// encodeNullable stores nil as NULL.
+func (s *Store) encodeNullable(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.d.EncodeTime(*t)
+}
+
+// nowIfZero lets callers leave a timestamp unset.
+func nowIfZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/postgres"
 	"github.com/linkbff/linkbff/internal/store/storetest"
@@ -78,7 +79,7 @@ func withSearchPath(t *testing.T, base, schema string) string {
 	return u.String()
 }
 
-func open(t *testing.T, url string) *postgres.Store {
+func open(t *testing.T, url string) *store.Store {
 	t.Helper()
 	s, err := postgres.Open(t.Context(), url)
 	if err != nil {
@@ -89,7 +90,7 @@ func open(t *testing.T, url string) *postgres.Store {
 
 func TestStore(t *testing.T) {
 	baseURL(t)
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, freshSchema(t)) })
+	storetest.Run(t, func(t *testing.T) *store.Store { return open(t, freshSchema(t)) })
 }
 
 // Replicas starting at once on a fresh database: every Open succeeds, each
@@ -97,7 +98,7 @@ func TestStore(t *testing.T) {
 func TestConcurrentReplicas(t *testing.T) {
 	url := freshSchema(t)
 	const replicas = 5
-	stores := make([]*postgres.Store, replicas)
+	stores := make([]*store.Store, replicas)
 	errs := make([]error, replicas)
 	var wg sync.WaitGroup
 	for i := range replicas {
@@ -125,17 +126,17 @@ func TestConcurrentReplicas(t *testing.T) {
 	}
 
 	const callers = 50
-	mappings := make([]store.UserMapping, callers)
+	mappings := make([]linking.UserMapping, callers)
 	saveErrs := make([]error, callers)
 	var applied atomic.Int32
 	applyErrs := make([]error, callers)
 	for i := range callers {
 		wg.Go(func() {
 			s := stores[i%replicas]
-			mappings[i], saveErrs[i] = s.SaveUserMapping(t.Context(), store.UserMapping{
+			mappings[i], saveErrs[i] = s.SaveUserMapping(t.Context(), linking.UserMapping{
 				AppUserID: "app", JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
 			})
-			ok, err := s.ApplyConnectionEvent(t.Context(), "evt", store.Connection{
+			ok, err := s.ApplyConnectionEvent(t.Context(), "evt", linking.ReportedConnection{
 				JunctionUserID: "jn", Provider: "oura", Status: "connected", UpdatedAt: time.Now(),
 			})
 			applyErrs[i] = err

@@ -1,64 +1,93 @@
-// Package postgres implements store.Store on PostgreSQL with a pgx pool.
-// Several replicas may share one database: first-writer-wins rules are
-// INSERT ... ON CONFLICT statements, and migrations run under an advisory lock.
+// Package postgres opens linkbff's store on PostgreSQL, for several replicas
+// sharing one database: first-writer-wins rules are INSERT … ON CONFLICT
+// statements, and migrations run under an advisory lock.
 package postgres
 
 import (
 	"context"
+	"database/sql"
+	"embed"
 	"errors"
+	"strings"
+	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
-// Store is a store.Store backed by PostgreSQL.
-type Store struct {
-	pool *pgxpool.Pool
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationLockKey names the pg_advisory_lock that serialises migrations
+// across replicas starting at once.
+const migrationLockKey int64 = 0x6c696e6b626666 // "linkbff"
+
+var dialect = store.Dialect{
+	Name:                 "postgres",
+	NumberedPlaceholders: true,
+	// Truncated to the microseconds timestamptz keeps (PostgreSQL would
+	// round instead), so both backends store the same instant.
+	EncodeTime:     func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
+	TimeColumnType: "timestamptz",
+	Classify:       classify,
+	Migrations:     migrationFiles,
+	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
+			return nil, err
+		}
+		// The connection is closed right after, which releases the lock
+		// even when this unlock never got through.
+		return func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockKey)
+		}, nil
+	},
 }
 
-var _ store.Store = (*Store)(nil)
-
-// Open connects to url (a postgres:// URL or key=value DSN; pool_* and
-// runtime parameters such as search_path are honoured) and applies pending
+// Open connects to url (a postgres:// URL or key=value DSN; pool_* and runtime
+// parameters such as search_path are honoured) and applies pending
 // migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string) (*store.Store, error) {
+	// pgxpool's parser knows the pool_* parameters (pool_max_conns, …),
+	// which the pool of database/sql then follows.
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error may quote the URL, password included.
 		return nil, errors.New("postgres: invalid database URL")
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	db := stdlib.OpenDB(*cfg.ConnConfig)
+	db.SetMaxOpenConns(int(cfg.MaxConns))
+	db.SetMaxIdleConns(int(cfg.MaxConns))
+	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
+	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
+	s, err := store.New(ctx, db, db, dialect)
 	if err != nil {
-		return nil, wrapErr("open", err)
-	}
-	if err := migrate(ctx, cfg.ConnConfig); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, err
 	}
-	return &Store{pool: pool}, nil
+	return s, nil
 }
 
-// Ping checks the database is reachable.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.pool.Ping(ctx); err != nil {
-		return wrapErr("ping", err)
+// classify: 23505 is a uniqueness clash; connection failures (SQLSTATE
+// classes 08 and 57P: the server went away or is shutting down) and pool or
+// dial failures mean the database is out of reach for now.
+func classify(err error) linking.ErrorCode {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "23505":
+			return linking.EConflict
+		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"):
+			return linking.EUnavailable
+		}
+		return ""
 	}
-	return nil
-}
-
-// Close closes the pool, waiting for acquired connections to be released.
-func (s *Store) Close() error {
-	s.pool.Close()
-	return nil
-}
-
-// inTx runs fn in a transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) error {
-	err := pgx.BeginFunc(ctx, s.pool, fn)
-	if err != nil {
-		return wrapErr(op, err)
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return linking.EUnavailable
 	}
-	return nil
+	return ""
 }

@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/sqlite"
 	"github.com/linkbff/linkbff/internal/store/storetest"
 )
 
-func openTemp(t testing.TB) *sqlite.Store {
+func openTemp(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "linkbff.db"))
 	if err != nil {
@@ -24,11 +25,11 @@ func openTemp(t testing.TB) *sqlite.Store {
 }
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+	storetest.Run(t, func(t *testing.T) *store.Store { return openTemp(t) })
 }
 
 func TestInMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) *store.Store {
 		s, err := sqlite.Open(t.Context(), ":memory:")
 		if err != nil {
 			t.Fatalf("Open: %v", err)
@@ -44,7 +45,7 @@ func TestFileURI(t *testing.T) {
 		t.Fatalf("Open(%q): %v", dsn, err)
 	}
 	defer s.Close()
-	if _, err := s.SaveUserMapping(t.Context(), store.UserMapping{AppUserID: "a", JunctionUserID: "j", ClientUserID: "c"}); err != nil {
+	if _, err := s.SaveUserMapping(t.Context(), linking.UserMapping{AppUserID: "a", JunctionUserID: "j", ClientUserID: "c"}); err != nil {
 		t.Fatalf("SaveUserMapping: %v", err)
 	}
 	if _, err := s.UserMappingByAppUser(t.Context(), "a"); err != nil {
@@ -57,7 +58,7 @@ func TestFileURI(t *testing.T) {
 func TestStoresSharingAFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
 	const instances = 5
-	stores := make([]*sqlite.Store, instances)
+	stores := make([]*store.Store, instances)
 	errs := make([]error, instances)
 	var wg sync.WaitGroup
 	for i := range instances {
@@ -72,11 +73,11 @@ func TestStoresSharingAFile(t *testing.T) {
 	}
 
 	const callers = 50
-	results := make([]store.UserMapping, callers)
+	results := make([]linking.UserMapping, callers)
 	saveErrs := make([]error, callers)
 	for i := range callers {
 		wg.Go(func() {
-			results[i], saveErrs[i] = stores[i%instances].SaveUserMapping(t.Context(), store.UserMapping{
+			results[i], saveErrs[i] = stores[i%instances].SaveUserMapping(t.Context(), linking.UserMapping{
 				AppUserID: "app", JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
 			})
 		})
@@ -128,7 +129,7 @@ func BenchmarkSaveUserMapping(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if _, err := s.SaveUserMapping(ctx, store.UserMapping{
+		if _, err := s.SaveUserMapping(ctx, linking.UserMapping{
 			AppUserID: fmt.Sprintf("app-%d", i), JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
 		}); err != nil {
 			b.Fatal(err)
@@ -142,7 +143,7 @@ func BenchmarkUserMappingByAppUser(b *testing.B) {
 	ctx := context.Background()
 	const users = 1000
 	for i := range users {
-		if _, err := s.SaveUserMapping(ctx, store.UserMapping{
+		if _, err := s.SaveUserMapping(ctx, linking.UserMapping{
 			AppUserID: fmt.Sprintf("app-%d", i), JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
 		}); err != nil {
 			b.Fatal(err)

@@ -1,4 +1,4 @@
-// Package sqlite implements store.Store on a SQLite file with the pure-Go
+// Package sqlite opens linkbff's store on a SQLite file with the pure-Go
 // modernc.org/sqlite driver, so the binary builds with CGO_ENABLED=0.
 //
 // Writes go through one connection, so writers in this process queue in the
@@ -9,26 +9,37 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"runtime"
 	"strings"
+	"time"
 
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Store is a store.Store backed by SQLite.
-type Store struct {
-	writer *sql.DB
-	reader *sql.DB // the same as writer for in-memory databases
-}
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
 
-var _ store.Store = (*Store)(nil)
+// dialect is SQLite's part of the store: timestamps are INTEGER unix
+// microseconds (they sort as numbers and match PostgreSQL's precision).
+var dialect = store.Dialect{
+	Name:           "sqlite",
+	EncodeTime:     func(t time.Time) any { return t.UnixMicro() },
+	TimeColumnType: "INTEGER",
+	Classify:       classify,
+	Migrations:     migrationFiles,
+	// Each migration's transaction is IMMEDIATE (see _txlock below): it
+	// takes the file's write lock, which is lock enough.
+}
 
 // Open opens (creating if needed) the database at dsn and applies pending
 // migrations. dsn is a file path, a "file:" URI, or ":memory:".
-func Open(ctx context.Context, dsn string) (*Store, error) {
+func Open(ctx context.Context, dsn string) (*store.Store, error) {
 	if dsn == "" {
 		return nil, errors.New("sqlite: empty dsn")
 	}
@@ -43,38 +54,56 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		"_txlock=immediate",
 	))
 	if err != nil {
-		return nil, wrapErr("open", err)
+		return nil, err
 	}
 	writer.SetMaxOpenConns(1)
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0) // an in-memory database lives only as long as its connection
 
-	s := &Store{writer: writer, reader: writer}
-	if err := migrate(ctx, writer); err != nil {
-		writer.Close()
-		return nil, err
+	reader := writer
+	if !isMemory(dsn) {
+		if reader, err = sql.Open("sqlite", withParams(dsn,
+			"_pragma=busy_timeout(5000)",
+			"_pragma=foreign_keys(1)",
+			"_pragma=query_only(1)",
+		)); err != nil {
+			writer.Close()
+			return nil, err
+		}
+		reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
 	}
-	if isMemory(dsn) {
-		return s, nil
+	s, err := store.New(ctx, writer, reader, dialect)
+	if err == nil {
+		err = s.Ping(ctx)
 	}
-
-	reader, err := sql.Open("sqlite", withParams(dsn,
-		"_pragma=busy_timeout(5000)",
-		"_pragma=foreign_keys(1)",
-		"_pragma=query_only(1)",
-	))
 	if err != nil {
+		if reader != writer {
+			reader.Close()
+		}
 		writer.Close()
-		return nil, wrapErr("open reader", err)
-	}
-	reader.SetMaxOpenConns(max(4, runtime.NumCPU()))
-	s.reader = reader
-	if err := s.Ping(ctx); err != nil {
-		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// classify: constraint failures are uniqueness clashes here (the schema has
+// no other constraints that can fail); a busy or locked file is a database
+// out of reach for now.
+func classify(err error) linking.ErrorCode {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+		return linking.EConflict
+	}
+	switch e.Code() & 0xff { // the primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return linking.EUnavailable
+	}
+	return ""
 }
 
 // withParams appends driver query parameters to a path or "file:" URI.
@@ -90,40 +119,4 @@ func withParams(dsn string, params ...string) string {
 // database, so reads must share the writer's connection.
 func isMemory(dsn string) bool {
 	return strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory")
-}
-
-// Ping checks both pools can reach the database.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.writer.PingContext(ctx); err != nil {
-		return wrapErr("ping", err)
-	}
-	if err := s.reader.PingContext(ctx); err != nil {
-		return wrapErr("ping reader", err)
-	}
-	return nil
-}
-
-// Close closes both pools.
-func (s *Store) Close() error {
-	var readerErr error
-	if s.reader != s.writer {
-		readerErr = s.reader.Close()
-	}
-	return errors.Join(readerErr, s.writer.Close())
-}
-
-// inTx runs fn in a writer transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return wrapErr(op, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return wrapErr(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return wrapErr(op, err)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
@@ -19,8 +20,8 @@ var connectionTests = []namedTest{
 	{"DeleteConnection", testDeleteConnection},
 }
 
-func connected(junctionUserID, provider string, at time.Time) store.Connection {
-	return store.Connection{
+func connected(junctionUserID, provider string, at time.Time) linking.ReportedConnection {
+	return linking.ReportedConnection{
 		JunctionUserID: junctionUserID,
 		Provider:       provider,
 		Status:         "connected",
@@ -30,8 +31,8 @@ func connected(junctionUserID, provider string, at time.Time) store.Connection {
 	}
 }
 
-func failed(junctionUserID, provider string, at time.Time) store.Connection {
-	return store.Connection{
+func failed(junctionUserID, provider string, at time.Time) linking.ReportedConnection {
+	return linking.ReportedConnection{
 		JunctionUserID: junctionUserID,
 		Provider:       provider,
 		Status:         "error",
@@ -41,12 +42,12 @@ func failed(junctionUserID, provider string, at time.Time) store.Connection {
 	}
 }
 
-func withUpdatedAt(c store.Connection, at time.Time) store.Connection {
+func withUpdatedAt(c linking.ReportedConnection, at time.Time) linking.ReportedConnection {
 	c.UpdatedAt = at
 	return c
 }
 
-func checkConnection(t *testing.T, what string, got, want store.Connection) {
+func checkConnection(t *testing.T, what string, got, want linking.ReportedConnection) {
 	t.Helper()
 	if got.JunctionUserID != want.JunctionUserID || got.Provider != want.Provider || got.Status != want.Status ||
 		got.ErrorType != want.ErrorType || got.ErrorMessage != want.ErrorMessage || got.ExternalUserID != want.ExternalUserID {
@@ -56,16 +57,16 @@ func checkConnection(t *testing.T, what string, got, want store.Connection) {
 	sameInstant(t, what+" UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 }
 
-func apply(t *testing.T, s store.Store, eventID string, c store.Connection) bool {
+func apply(t *testing.T, s *store.Store, eventID string, c linking.ReportedConnection) bool {
 	t.Helper()
 	applied, err := s.ApplyConnectionEvent(ctx(t), eventID, c)
 	noErr(t, err, "ApplyConnectionEvent "+eventID)
 	return applied
 }
 
-func onlyConnection(t *testing.T, s store.Store, junctionUserID string) store.Connection {
+func onlyConnection(t *testing.T, s *store.Store, junctionUserID string) linking.ReportedConnection {
 	t.Helper()
-	conns, err := s.Connections(ctx(t), junctionUserID)
+	conns, err := s.ReportedConnections(ctx(t), junctionUserID)
 	noErr(t, err, "Connections")
 	if len(conns) != 1 {
 		t.Fatalf("connections of %s: %+v, want exactly one", junctionUserID, conns)
@@ -73,7 +74,7 @@ func onlyConnection(t *testing.T, s store.Store, junctionUserID string) store.Co
 	return conns[0]
 }
 
-func testApplyThenList(t *testing.T, s store.Store) {
+func testApplyThenList(t *testing.T, s *store.Store) {
 	want := connected("jn-1", "oura", base)
 	if !apply(t, s, "evt-1", want) {
 		t.Fatal("first event: applied=false, want true")
@@ -81,7 +82,7 @@ func testApplyThenList(t *testing.T, s store.Store) {
 	checkConnection(t, "stored", onlyConnection(t, s, "jn-1"), want)
 }
 
-func testDuplicateEvent(t *testing.T, s store.Store) {
+func testDuplicateEvent(t *testing.T, s *store.Store) {
 	want := connected("jn-1", "oura", base)
 	apply(t, s, "evt-1", want)
 	// Same id, different content: a redelivery must change nothing.
@@ -94,7 +95,7 @@ func testDuplicateEvent(t *testing.T, s store.Store) {
 	checkConnection(t, "after redeliveries", onlyConnection(t, s, "jn-1"), want)
 }
 
-func testConcurrentSameEvent(t *testing.T, s store.Store) {
+func testConcurrentSameEvent(t *testing.T, s *store.Store) {
 	const callers = 20
 	var applied atomic.Int32
 	errs := make([]error, callers)
@@ -118,28 +119,28 @@ func testConcurrentSameEvent(t *testing.T, s store.Store) {
 	onlyConnection(t, s, "jn-1")
 }
 
-func testUpsertTransitions(t *testing.T, s store.Store) {
+func testUpsertTransitions(t *testing.T, s *store.Store) {
 	t0, t1, t2 := base, base.Add(time.Hour), base.Add(2*time.Hour)
-	withoutExternalID := func(c store.Connection) store.Connection { c.ExternalUserID = ""; return c }
+	withoutExternalID := func(c linking.ReportedConnection) linking.ReportedConnection { c.ExternalUserID = ""; return c }
 	tests := []struct {
 		name   string
-		events []store.Connection
-		want   store.Connection
+		events []linking.ReportedConnection
+		want   linking.ReportedConnection
 	}{
 		{
 			name:   "reconnect keeps the earliest ConnectedAt",
-			events: []store.Connection{connected("jn", "oura", t0), connected("jn", "oura", t1)},
+			events: []linking.ReportedConnection{connected("jn", "oura", t0), connected("jn", "oura", t1)},
 			want:   withUpdatedAt(connected("jn", "oura", t0), t1),
 		},
 		{
 			name:   "a late event with an earlier ConnectedAt moves it back",
-			events: []store.Connection{connected("jn", "oura", t1), withUpdatedAt(connected("jn", "oura", t0), t2)},
+			events: []linking.ReportedConnection{connected("jn", "oura", t1), withUpdatedAt(connected("jn", "oura", t0), t2)},
 			want:   withUpdatedAt(connected("jn", "oura", t0), t2),
 		},
 		{
 			name:   "connected then error keeps ConnectedAt",
-			events: []store.Connection{connected("jn", "oura", t0), failed("jn", "oura", t1)},
-			want: func() store.Connection {
+			events: []linking.ReportedConnection{connected("jn", "oura", t0), failed("jn", "oura", t1)},
+			want: func() linking.ReportedConnection {
 				c := failed("jn", "oura", t1)
 				c.ConnectedAt, c.ExternalUserID = &t0, "ext-oura"
 				return c
@@ -147,17 +148,17 @@ func testUpsertTransitions(t *testing.T, s store.Store) {
 		},
 		{
 			name:   "error first has no ConnectedAt",
-			events: []store.Connection{failed("jn", "oura", t0)},
+			events: []linking.ReportedConnection{failed("jn", "oura", t0)},
 			want:   failed("jn", "oura", t0),
 		},
 		{
 			name:   "error then connected clears the error and sets ConnectedAt",
-			events: []store.Connection{failed("jn", "oura", t0), connected("jn", "oura", t1)},
+			events: []linking.ReportedConnection{failed("jn", "oura", t0), connected("jn", "oura", t1)},
 			want:   connected("jn", "oura", t1),
 		},
 		{
 			name:   "an event without external user id keeps the known one",
-			events: []store.Connection{connected("jn", "oura", t0), withoutExternalID(connected("jn", "oura", t1))},
+			events: []linking.ReportedConnection{connected("jn", "oura", t0), withoutExternalID(connected("jn", "oura", t1))},
 			want:   withUpdatedAt(connected("jn", "oura", t0), t1),
 		},
 	}
@@ -175,13 +176,13 @@ func testUpsertTransitions(t *testing.T, s store.Store) {
 	}
 }
 
-func testConnectionsOrderedPerUser(t *testing.T, s store.Store) {
+func testConnectionsOrderedPerUser(t *testing.T, s *store.Store) {
 	for i, provider := range []string{"whoop", "fitbit", "oura", "garmin"} {
 		apply(t, s, fmt.Sprintf("evt-%d", i), connected("jn-1", provider, base))
 	}
 	apply(t, s, "evt-other", connected("jn-2", "apple_health_kit", base))
 
-	conns, err := s.Connections(ctx(t), "jn-1")
+	conns, err := s.ReportedConnections(ctx(t), "jn-1")
 	noErr(t, err, "Connections")
 	var got []string
 	for _, c := range conns {
@@ -191,26 +192,26 @@ func testConnectionsOrderedPerUser(t *testing.T, s store.Store) {
 		t.Errorf("providers: got %v, want %v", got, want)
 	}
 
-	none, err := s.Connections(ctx(t), "jn-unknown")
+	none, err := s.ReportedConnections(ctx(t), "jn-unknown")
 	noErr(t, err, "Connections of an unknown user")
 	if len(none) != 0 {
 		t.Errorf("unknown user's connections: %+v, want none", none)
 	}
 }
 
-func testDeleteConnection(t *testing.T, s store.Store) {
+func testDeleteConnection(t *testing.T, s *store.Store) {
 	apply(t, s, "evt-1", connected("jn-1", "oura", base))
 	apply(t, s, "evt-2", connected("jn-1", "fitbit", base))
 	apply(t, s, "evt-3", connected("jn-2", "oura", base))
 
-	noErr(t, s.DeleteConnection(ctx(t), "jn-1", "oura"), "DeleteConnection")
+	noErr(t, s.DeleteReportedConnection(ctx(t), "jn-1", "oura"), "DeleteConnection")
 	if got := onlyConnection(t, s, "jn-1"); got.Provider != "fitbit" {
 		t.Errorf("remaining connection: %+v, want fitbit", got)
 	}
 	onlyConnection(t, s, "jn-2")
 
-	noErr(t, s.DeleteConnection(ctx(t), "jn-1", "oura"), "DeleteConnection of an absent connection")
-	noErr(t, s.DeleteConnection(ctx(t), "jn-unknown", "oura"), "DeleteConnection of an unknown user")
+	noErr(t, s.DeleteReportedConnection(ctx(t), "jn-1", "oura"), "DeleteConnection of an absent connection")
+	noErr(t, s.DeleteReportedConnection(ctx(t), "jn-unknown", "oura"), "DeleteConnection of an unknown user")
 
 	// The event stays recorded: a redelivery must not resurrect the row.
 	if apply(t, s, "evt-1", connected("jn-1", "oura", base)) {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
@@ -14,7 +14,7 @@ var maintenanceTests = []namedTest{
 	{"TimestampsRoundTrip", testTimestampsRoundTrip},
 }
 
-func testPrune(t *testing.T, s store.Store) {
+func testPrune(t *testing.T, s *store.Store) {
 	cutoff := base
 	old, atCutoff, recent := cutoff.Add(-time.Hour), cutoff, cutoff.Add(time.Hour)
 	m := mapping("app-1", "jn-1")
@@ -30,7 +30,7 @@ func testPrune(t *testing.T, s store.Store) {
 	noErr(t, s.Prune(ctx(t), cutoff, cutoff), "Prune")
 
 	_, err := s.LinkSession(ctx(t), "s-old")
-	wantCode(t, err, apperr.NotFound, "session created before the cutoff")
+	wantCode(t, err, linking.ENotFound, "session created before the cutoff")
 	for _, id := range []string{"s-cutoff", "s-recent"} {
 		_, err := s.LinkSession(ctx(t), id)
 		noErr(t, err, "session "+id+" (not before the cutoff) is kept")
@@ -42,7 +42,7 @@ func testPrune(t *testing.T, s store.Store) {
 		}
 	}
 	// Prune forgets events, not the connections they made.
-	conns, err := s.Connections(ctx(t), "jn-1")
+	conns, err := s.ReportedConnections(ctx(t), "jn-1")
 	noErr(t, err, "Connections")
 	if len(conns) != 3 {
 		t.Errorf("connections after prune: %d, want 3", len(conns))
@@ -57,11 +57,11 @@ func testPrune(t *testing.T, s store.Store) {
 	}
 }
 
-func testPing(t *testing.T, s store.Store) {
+func testPing(t *testing.T, s *store.Store) {
 	noErr(t, s.Ping(ctx(t)), "Ping")
 }
 
-func testTimestampsRoundTrip(t *testing.T, s store.Store) {
+func testTimestampsRoundTrip(t *testing.T, s *store.Store) {
 	// A nanosecond-precise instant comes back in UTC, within a millisecond
 	// (stores keep at least that); base, already whole milliseconds, exactly.
 	precise := time.Date(2025, 7, 1, 23, 59, 59, 123_456_789, time.FixedZone("UTC-7", -7*3600))
@@ -87,7 +87,7 @@ func testTimestampsRoundTrip(t *testing.T, s store.Store) {
 			}
 		}
 
-		m := store.UserMapping{AppUserID: "app-" + suffix, JunctionUserID: "jn-" + suffix, ClientUserID: "c", CreatedAt: tt.at}
+		m := linking.UserMapping{AppUserID: "app-" + suffix, JunctionUserID: "jn-" + suffix, ClientUserID: "c", CreatedAt: tt.at}
 		saved, err := s.SaveUserMapping(ctx(t), m)
 		noErr(t, err, "SaveUserMapping")
 		check("mapping CreatedAt (returned)", saved.CreatedAt)
@@ -98,7 +98,7 @@ func testTimestampsRoundTrip(t *testing.T, s store.Store) {
 		ls := session("s-"+suffix, m)
 		ls.CreatedAt = tt.at
 		noErr(t, s.CreateLinkSession(ctx(t), ls), "CreateLinkSession")
-		completed, err := s.CompleteLinkSession(ctx(t), ls.ID, store.Outcome{Status: "connected"}, tt.at)
+		completed, err := s.CompleteLinkSession(ctx(t), ls.ID, linking.Outcome{Status: "connected"}, tt.at)
 		noErr(t, err, "CompleteLinkSession")
 		check("session CreatedAt", completed.CreatedAt)
 		check("session CompletedAt", *completed.CompletedAt)

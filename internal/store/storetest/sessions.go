@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
@@ -19,8 +19,8 @@ var linkSessionTests = []namedTest{
 	{"ConcurrentCompletes", testConcurrentCompletes},
 }
 
-func session(id string, m store.UserMapping) store.LinkSession {
-	return store.LinkSession{
+func session(id string, m linking.UserMapping) linking.LinkSession {
+	return linking.LinkSession{
 		ID:             id,
 		AppUserID:      m.AppUserID,
 		JunctionUserID: m.JunctionUserID,
@@ -30,7 +30,7 @@ func session(id string, m store.UserMapping) store.LinkSession {
 	}
 }
 
-func checkSession(t *testing.T, what string, got, want store.LinkSession) {
+func checkSession(t *testing.T, what string, got, want linking.LinkSession) {
 	t.Helper()
 	if got.ID != want.ID || got.AppUserID != want.AppUserID || got.JunctionUserID != want.JunctionUserID ||
 		got.Provider != want.Provider || got.ReturnTo != want.ReturnTo {
@@ -45,7 +45,7 @@ func checkSession(t *testing.T, what string, got, want store.LinkSession) {
 	sameInstantPtr(t, what+" CompletedAt", got.CompletedAt, want.CompletedAt)
 }
 
-func testCreateThenGetSession(t *testing.T, s store.Store) {
+func testCreateThenGetSession(t *testing.T, s *store.Store) {
 	m := mapping("app-1", "jn-1")
 	withEverything := session("s-full", m)
 	// Empty provider and return_to are meaningful (widget picks, page
@@ -53,7 +53,7 @@ func testCreateThenGetSession(t *testing.T, s store.Store) {
 	bare := session("s-bare", m)
 	bare.Provider, bare.ReturnTo = "", ""
 
-	for _, want := range []store.LinkSession{withEverything, bare} {
+	for _, want := range []linking.LinkSession{withEverything, bare} {
 		noErr(t, s.CreateLinkSession(ctx(t), want), "CreateLinkSession "+want.ID)
 		got, err := s.LinkSession(ctx(t), want.ID)
 		noErr(t, err, "LinkSession "+want.ID)
@@ -61,31 +61,31 @@ func testCreateThenGetSession(t *testing.T, s store.Store) {
 	}
 }
 
-func testDuplicateSession(t *testing.T, s store.Store) {
+func testDuplicateSession(t *testing.T, s *store.Store) {
 	first := session("s-1", mapping("app-1", "jn-1"))
 	noErr(t, s.CreateLinkSession(ctx(t), first), "CreateLinkSession")
 	dup := session("s-1", mapping("app-2", "jn-2"))
-	wantCode(t, s.CreateLinkSession(ctx(t), dup), apperr.Conflict, "duplicate session id")
+	wantCode(t, s.CreateLinkSession(ctx(t), dup), linking.EConflict, "duplicate session id")
 	got, err := s.LinkSession(ctx(t), "s-1")
 	noErr(t, err, "LinkSession")
 	checkSession(t, "the first session is kept", got, first)
 }
 
-func testSessionNotFound(t *testing.T, s store.Store) {
+func testSessionNotFound(t *testing.T, s *store.Store) {
 	_, err := s.LinkSession(ctx(t), "missing")
-	wantCode(t, err, apperr.NotFound, "LinkSession")
-	_, err = s.CompleteLinkSession(ctx(t), "missing", store.Outcome{Status: "connected"}, base)
-	wantCode(t, err, apperr.NotFound, "CompleteLinkSession")
+	wantCode(t, err, linking.ENotFound, "LinkSession")
+	_, err = s.CompleteLinkSession(ctx(t), "missing", linking.Outcome{Status: "connected"}, base)
+	wantCode(t, err, linking.ENotFound, "CompleteLinkSession")
 }
 
-func testCompleteSession(t *testing.T, s store.Store) {
+func testCompleteSession(t *testing.T, s *store.Store) {
 	tests := []struct {
 		name    string
-		outcome store.Outcome
+		outcome linking.Outcome
 	}{
-		{"connected", store.Outcome{Status: "connected"}},
-		{"cancelled", store.Outcome{Status: "cancelled", ErrorType: "user_cancelled"}},
-		{"error", store.Outcome{Status: "error", ErrorType: "provider_credential_error"}},
+		{"connected", linking.Outcome{Status: "connected"}},
+		{"cancelled", linking.Outcome{Status: "cancelled", ErrorType: "user_cancelled"}},
+		{"error", linking.Outcome{Status: "error", ErrorType: "provider_credential_error"}},
 	}
 	for _, tt := range tests {
 		want := session("s-"+tt.name, mapping("app-1", "jn-1"))
@@ -102,29 +102,29 @@ func testCompleteSession(t *testing.T, s store.Store) {
 	}
 }
 
-func testFirstOutcomeWins(t *testing.T, s store.Store) {
+func testFirstOutcomeWins(t *testing.T, s *store.Store) {
 	want := session("s-1", mapping("app-1", "jn-1"))
 	noErr(t, s.CreateLinkSession(ctx(t), want), "CreateLinkSession")
-	first := store.Outcome{Status: "error", ErrorType: "provider_api_error"}
+	first := linking.Outcome{Status: "error", ErrorType: "provider_api_error"}
 	firstAt := base.Add(time.Minute)
 	_, err := s.CompleteLinkSession(ctx(t), "s-1", first, firstAt)
 	noErr(t, err, "first CompleteLinkSession")
 
-	got, err := s.CompleteLinkSession(ctx(t), "s-1", store.Outcome{Status: "connected"}, base.Add(time.Hour))
+	got, err := s.CompleteLinkSession(ctx(t), "s-1", linking.Outcome{Status: "connected"}, base.Add(time.Hour))
 	noErr(t, err, "second CompleteLinkSession")
 	want.Outcome, want.CompletedAt = &first, &firstAt
 	checkSession(t, "second complete returns the first outcome", got, want)
 }
 
-func testConcurrentCompletes(t *testing.T, s store.Store) {
+func testConcurrentCompletes(t *testing.T, s *store.Store) {
 	noErr(t, s.CreateLinkSession(ctx(t), session("s-race", mapping("app-1", "jn-1"))), "CreateLinkSession")
 	const callers = 20
-	results := make([]store.LinkSession, callers)
+	results := make([]linking.LinkSession, callers)
 	errs := make([]error, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Go(func() {
-			o := store.Outcome{Status: "error", ErrorType: fmt.Sprintf("type-%02d", i)}
+			o := linking.Outcome{Status: "error", ErrorType: fmt.Sprintf("type-%02d", i)}
 			results[i], errs[i] = s.CompleteLinkSession(ctx(t), "s-race", o, base.Add(time.Duration(i)*time.Second))
 		})
 	}

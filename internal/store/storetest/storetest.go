@@ -1,4 +1,4 @@
-// Package storetest is the behavioural test suite every store.Store
+// Package storetest is the behavioural test suite every *store.Store
 // implementation must pass.
 package storetest
 
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
 // Run runs the suite. open must return a fresh, empty store for each call;
 // Run closes every store it opens (before open's own t.Cleanup runs).
 // Subtests run in parallel.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 	t.Helper()
 	suites := []struct {
 		name  string
@@ -45,14 +45,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 type namedTest struct {
 	name string
-	run  func(*testing.T, store.Store)
+	run  func(*testing.T, *store.Store)
 }
 
 // base is a fixed instant with millisecond precision, in a non-UTC zone so
 // the suite sees stores return UTC.
 var base = time.Date(2025, 3, 14, 15, 9, 26, 535_000_000, time.FixedZone("UTC+5:30", 5*3600+1800))
-
-func ptr[T any](v T) *T { return &v }
 
 func noErr(t *testing.T, err error, what string) {
 	t.Helper()
@@ -61,15 +59,15 @@ func noErr(t *testing.T, err error, what string) {
 	}
 }
 
-func wantCode(t *testing.T, err error, code apperr.Code, what string) {
+func wantCode(t *testing.T, err error, code linking.ErrorCode, what string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("%s: got no error, want %s", what, code)
 	}
-	if _, ok := apperr.As(err); !ok {
-		t.Fatalf("%s: got %T %v, want *apperr.Error", what, err, err)
+	if _, ok := linking.AsError(err); !ok {
+		t.Fatalf("%s: got %T %v, want *linking.Error", what, err, err)
 	}
-	if got := apperr.CodeOf(err); got != code {
+	if got := linking.ErrorCodeOf(err); got != code {
 		t.Fatalf("%s: got code %s (%v), want %s", what, got, err, code)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkbff/linkbff/internal/apperr"
+	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/store"
 )
 
@@ -21,11 +21,11 @@ var userMappingTests = []namedTest{
 	{"DeleteUnknownAppUser", testDeleteUnknownAppUser},
 }
 
-func mapping(app, junction string) store.UserMapping {
-	return store.UserMapping{AppUserID: app, JunctionUserID: junction, ClientUserID: "client-" + app, CreatedAt: base}
+func mapping(app, junction string) linking.UserMapping {
+	return linking.UserMapping{AppUserID: app, JunctionUserID: junction, ClientUserID: "client-" + app, CreatedAt: base}
 }
 
-func testSaveThenLookUp(t *testing.T, s store.Store) {
+func testSaveThenLookUp(t *testing.T, s *store.Store) {
 	want := mapping("app-1", "jn-1")
 	got, err := s.SaveUserMapping(ctx(t), want)
 	noErr(t, err, "SaveUserMapping")
@@ -40,7 +40,7 @@ func testSaveThenLookUp(t *testing.T, s store.Store) {
 	checkMapping(t, "by junction user", byJunction, want)
 }
 
-func checkMapping(t *testing.T, what string, got, want store.UserMapping) {
+func checkMapping(t *testing.T, what string, got, want linking.UserMapping) {
 	t.Helper()
 	if got.AppUserID != want.AppUserID || got.JunctionUserID != want.JunctionUserID || got.ClientUserID != want.ClientUserID {
 		t.Errorf("%s: got %+v, want %+v", what, got, want)
@@ -48,7 +48,7 @@ func checkMapping(t *testing.T, what string, got, want store.UserMapping) {
 	sameInstant(t, what+" CreatedAt", got.CreatedAt, want.CreatedAt)
 }
 
-func testMappingNotFound(t *testing.T, s store.Store) {
+func testMappingNotFound(t *testing.T, s *store.Store) {
 	_, err := s.SaveUserMapping(ctx(t), mapping("app-1", "jn-1"))
 	noErr(t, err, "SaveUserMapping")
 	tests := []struct {
@@ -61,11 +61,11 @@ func testMappingNotFound(t *testing.T, s store.Store) {
 		{"empty app user", func() error { _, err := s.UserMappingByAppUser(ctx(t), ""); return err }},
 	}
 	for _, tt := range tests {
-		wantCode(t, tt.lookup(), apperr.NotFound, tt.name)
+		wantCode(t, tt.lookup(), linking.ENotFound, tt.name)
 	}
 }
 
-func testMappingFirstWriterWins(t *testing.T, s store.Store) {
+func testMappingFirstWriterWins(t *testing.T, s *store.Store) {
 	first := mapping("app-1", "jn-1")
 	_, err := s.SaveUserMapping(ctx(t), first)
 	noErr(t, err, "first SaveUserMapping")
@@ -83,18 +83,18 @@ func testMappingFirstWriterWins(t *testing.T, s store.Store) {
 	checkMapping(t, "repeat save", got, first)
 
 	_, err = s.UserMappingByJunctionUser(ctx(t), "jn-2")
-	wantCode(t, err, apperr.NotFound, "the losing junction user was not stored")
+	wantCode(t, err, linking.ENotFound, "the losing junction user was not stored")
 }
 
-func testMappingJunctionConflict(t *testing.T, s store.Store) {
+func testMappingJunctionConflict(t *testing.T, s *store.Store) {
 	_, err := s.SaveUserMapping(ctx(t), mapping("app-1", "jn-1"))
 	noErr(t, err, "SaveUserMapping")
 
 	_, err = s.SaveUserMapping(ctx(t), mapping("app-2", "jn-1"))
-	wantCode(t, err, apperr.Conflict, "another app user with the same junction user")
+	wantCode(t, err, linking.EConflict, "another app user with the same junction user")
 
 	_, err = s.UserMappingByAppUser(ctx(t), "app-2")
-	wantCode(t, err, apperr.NotFound, "the conflicting app user was not stored")
+	wantCode(t, err, linking.ENotFound, "the conflicting app user was not stored")
 	owner, err := s.UserMappingByJunctionUser(ctx(t), "jn-1")
 	noErr(t, err, "UserMappingByJunctionUser")
 	if owner.AppUserID != "app-1" {
@@ -104,7 +104,7 @@ func testMappingJunctionConflict(t *testing.T, s store.Store) {
 
 // An app user already mapped gets its mapping back even when the new
 // Junction id belongs to someone else: the existing row answers first.
-func testMappingExistingWinsOverClash(t *testing.T, s store.Store) {
+func testMappingExistingWinsOverClash(t *testing.T, s *store.Store) {
 	a := mapping("app-a", "jn-a")
 	_, err := s.SaveUserMapping(ctx(t), a)
 	noErr(t, err, "save a")
@@ -116,9 +116,9 @@ func testMappingExistingWinsOverClash(t *testing.T, s store.Store) {
 	checkMapping(t, "existing mapping", got, a)
 }
 
-func testMappingConcurrentSaves(t *testing.T, s store.Store) {
+func testMappingConcurrentSaves(t *testing.T, s *store.Store) {
 	const callers = 50
-	results := make([]store.UserMapping, callers)
+	results := make([]linking.UserMapping, callers)
 	errs := make([]error, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
@@ -143,7 +143,7 @@ func testMappingConcurrentSaves(t *testing.T, s store.Store) {
 		_, err := s.UserMappingByJunctionUser(ctx(t), fmt.Sprintf("jn-%02d", i))
 		if err == nil {
 			rows++
-		} else if !apperr.Is(err, apperr.NotFound) {
+		} else if !linking.IsCode(err, linking.ENotFound) {
 			t.Fatalf("UserMappingByJunctionUser: %v", err)
 		}
 	}
@@ -152,8 +152,8 @@ func testMappingConcurrentSaves(t *testing.T, s store.Store) {
 	}
 }
 
-func testDeleteAppUser(t *testing.T, s store.Store) {
-	for _, m := range []store.UserMapping{mapping("app-1", "jn-1"), mapping("app-2", "jn-2")} {
+func testDeleteAppUser(t *testing.T, s *store.Store) {
+	for _, m := range []linking.UserMapping{mapping("app-1", "jn-1"), mapping("app-2", "jn-2")} {
 		_, err := s.SaveUserMapping(ctx(t), m)
 		noErr(t, err, "SaveUserMapping")
 		for _, id := range []string{m.AppUserID + "-s1", m.AppUserID + "-s2"} {
@@ -168,14 +168,14 @@ func testDeleteAppUser(t *testing.T, s store.Store) {
 	noErr(t, s.DeleteAppUser(ctx(t), "app-1"), "DeleteAppUser")
 
 	_, err := s.UserMappingByAppUser(ctx(t), "app-1")
-	wantCode(t, err, apperr.NotFound, "mapping by app user after delete")
+	wantCode(t, err, linking.ENotFound, "mapping by app user after delete")
 	_, err = s.UserMappingByJunctionUser(ctx(t), "jn-1")
-	wantCode(t, err, apperr.NotFound, "mapping by junction user after delete")
+	wantCode(t, err, linking.ENotFound, "mapping by junction user after delete")
 	for _, id := range []string{"app-1-s1", "app-1-s2"} {
 		_, err = s.LinkSession(ctx(t), id)
-		wantCode(t, err, apperr.NotFound, "session "+id+" after delete")
+		wantCode(t, err, linking.ENotFound, "session "+id+" after delete")
 	}
-	conns, err := s.Connections(ctx(t), "jn-1")
+	conns, err := s.ReportedConnections(ctx(t), "jn-1")
 	noErr(t, err, "Connections")
 	if len(conns) != 0 {
 		t.Errorf("connections after delete: %+v, want none", conns)
@@ -188,7 +188,7 @@ func testDeleteAppUser(t *testing.T, s store.Store) {
 		_, err = s.LinkSession(ctx(t), id)
 		noErr(t, err, "other user's session "+id)
 	}
-	conns, err = s.Connections(ctx(t), "jn-2")
+	conns, err = s.ReportedConnections(ctx(t), "jn-2")
 	noErr(t, err, "Connections")
 	if len(conns) != 2 {
 		t.Errorf("other user's connections: %d, want 2", len(conns))
@@ -203,11 +203,11 @@ func testDeleteAppUser(t *testing.T, s store.Store) {
 	checkMapping(t, "re-created mapping", got, again)
 }
 
-func testDeleteUnknownAppUser(t *testing.T, s store.Store) {
+func testDeleteUnknownAppUser(t *testing.T, s *store.Store) {
 	noErr(t, s.DeleteAppUser(ctx(t), "nobody"), "DeleteAppUser of an unknown user")
 	// Sessions of a user without a mapping still go.
 	noErr(t, s.CreateLinkSession(ctx(t), session("orphan", mapping("app-x", "jn-x"))), "CreateLinkSession")
 	noErr(t, s.DeleteAppUser(ctx(t), "app-x"), "DeleteAppUser")
 	_, err := s.LinkSession(ctx(t), "orphan")
-	wantCode(t, err, apperr.NotFound, "orphan session after delete")
+	wantCode(t, err, linking.ENotFound, "orphan session after delete")
 }

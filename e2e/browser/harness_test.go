@@ -1,4 +1,10 @@
-package main
+// Package browser drives linkbff's pages and the React example in a real
+// headless Chromium (chromedp), against the linkbff binary in dev mode. It
+// lives apart from cmd/server so that the server's own tests need no
+// browser. Set CHROMIUM_PATH to run it; LINKBFF_REQUIRE_BROWSER=1 turns a
+// missing browser or React build into a failure; screenshots go to
+// $LINKBFF_ARTIFACTS.
+package browser
 
 import (
 	"context"
@@ -15,7 +21,12 @@ import (
 
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
+
+// TestMain removes the binaries testkit built for this package's tests.
+func TestMain(m *testing.M) { testkit.Main(m) }
 
 // browserStepTimeout bounds one step (a wait, a click); generous because CI
 // machines are slow, and only reached when something is broken.

@@ -1,4 +1,4 @@
-package main
+package browser
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // vitalScriptURL is what useVitalLink loads; it cannot be reached in tests.
@@ -156,7 +158,7 @@ func TestBrowserReactExampleAndCORS(t *testing.T) {
 
 	app := httptest.NewUnstartedServer(nil)
 	appOrigin := "http://" + app.Listener.Addr().String()
-	s := startServer(t, map[string]string{"CORS_ALLOWED_ORIGINS": appOrigin})
+	s := testkit.StartLinkbffBinary(t, map[string]string{"CORS_ALLOWED_ORIGINS": appOrigin})
 	linkbff, err := url.Parse(s.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +219,7 @@ func TestBrowserReactExampleAndCORS(t *testing.T) {
 	stranger.problems = &consoleProblems{}
 	stranger.do("open another site", chromedp.Navigate(other.URL+"/"), chromedp.WaitVisible(chromedp.CSS("p")))
 	stranger.watchConsole()
-	token := s.devToken("mallory")
+	token := s.DevToken("mallory")
 	if got := eval[string](stranger, fmt.Sprintf(fetchProviders, fmt.Sprintf("%q", token))); got != "TypeError" {
 		t.Errorf("from another origin, GET /v1/providers: %s; want the browser to refuse it (TypeError)", got)
 	}

@@ -1,4 +1,4 @@
-package main
+package browser
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // openDemoSignedIn opens the demo and signs in with the keyboard only.
-func openDemoSignedIn(b *browserTab, s *testServer, user string) {
+func openDemoSignedIn(b *browserTab, s *testkit.Server, user string) {
 	b.t.Helper()
 	b.do("open the demo", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
 	b.screenshot("sign-in")
@@ -39,7 +41,7 @@ func outcomeSelector(status, errorType string) string {
 // reload, with its own words; the connection shows up and can be removed.
 func TestBrowserDemoPopupFlow(t *testing.T) {
 	b := newBrowser(t, true)
-	s := startServer(t, nil)
+	s := testkit.StartLinkbffBinary(t, nil)
 	openDemoSignedIn(b, s, "alice")
 	b.screenshot("catalogue")
 
@@ -95,7 +97,7 @@ func TestBrowserDemoRedirectWhenPopupBlocked(t *testing.T) {
 		})
 		return err
 	}))
-	s := startServer(t, nil)
+	s := testkit.StartLinkbffBinary(t, nil)
 	openDemoSignedIn(b, s, "bob")
 
 	b.do("go to Link in this tab", chromedp.Click(chromedp.CSS(`[data-connect="oura"]`)), chromedp.WaitVisible(chromedp.CSS("#approve")))

@@ -1,0 +1,65 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/linkbff/linkbff/internal/linking"
+)
+
+// CreateLinkSession stores a new session; a duplicate ID is an EConflict.
+func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
+	if _, err := s.writer.ExecContext(ctx, s.q.insertSession,
+		ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt))); err != nil {
+		return s.wrapErr("create link session", err)
+	}
+	return nil
+}
+
+func scanSession(row *sql.Row) (linking.LinkSession, error) {
+	var ls linking.LinkSession
+	var status, errorType string
+	var createdAt, completedAt dbTime
+	err := row.Scan(&ls.ID, &ls.AppUserID, &ls.JunctionUserID, &ls.Provider, &ls.ReturnTo,
+		&createdAt, &status, &errorType, &completedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return linking.LinkSession{}, linking.Errorf(linking.ENotFound, "link session not found")
+	}
+	if err != nil {
+		return linking.LinkSession{}, err
+	}
+	ls.CreatedAt = createdAt.t
+	if ls.CompletedAt = completedAt.ptr(); ls.CompletedAt != nil {
+		ls.Outcome = &linking.Outcome{Status: status, ErrorType: errorType}
+	}
+	return ls, nil
+}
+
+// LinkSession returns a session by id, or ENotFound.
+func (s *Store) LinkSession(ctx context.Context, id string) (linking.LinkSession, error) {
+	ls, err := scanSession(s.reader.QueryRowContext(ctx, s.q.sessionByID, id))
+	if err != nil {
+		return linking.LinkSession{}, s.wrapErr("link session", err)
+	}
+	return ls, nil
+}
+
+// CompleteLinkSession records o unless an outcome is already recorded and
+// returns the session as stored: the first outcome wins.
+func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time) (linking.LinkSession, error) {
+	var stored linking.LinkSession
+	err := s.inTx(ctx, "complete link session", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id); err != nil {
+			return err
+		}
+		var err error
+		stored, err = scanSession(tx.QueryRowContext(ctx, s.q.sessionByID, id))
+		return err
+	})
+	if err != nil {
+		return linking.LinkSession{}, err
+	}
+	return stored, nil
+}

@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/linkbff/linkbff/internal/linking"
+)
+
+func scanMapping(row *sql.Row) (linking.UserMapping, error) {
+	var m linking.UserMapping
+	var createdAt dbTime
+	err := row.Scan(&m.AppUserID, &m.JunctionUserID, &m.ClientUserID, &createdAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return linking.UserMapping{}, linking.Errorf(linking.ENotFound, "user mapping not found")
+	}
+	m.CreatedAt = createdAt.t
+	return m, err
+}
+
+// UserMappingByAppUser returns the mapping for an app user, or ENotFound.
+func (s *Store) UserMappingByAppUser(ctx context.Context, appUserID string) (linking.UserMapping, error) {
+	m, err := scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByAppUser, appUserID))
+	if err != nil {
+		return linking.UserMapping{}, s.wrapErr("user mapping by app user", err)
+	}
+	return m, nil
+}
+
+// UserMappingByJunctionUser returns the mapping for a Junction user, or ENotFound.
+func (s *Store) UserMappingByJunctionUser(ctx context.Context, junctionUserID string) (linking.UserMapping, error) {
+	m, err := scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByJunctionUser, junctionUserID))
+	if err != nil {
+		return linking.UserMapping{}, s.wrapErr("user mapping by junction user", err)
+	}
+	return m, nil
+}
+
+// SaveUserMapping inserts m unless the app user is already mapped and
+// returns the stored mapping; a Junction user mapped to another app user is
+// an EConflict. In one transaction: the insert waits for a concurrent one of
+// the same keys to finish, and the reads that follow see its outcome.
+func (s *Store) SaveUserMapping(ctx context.Context, m linking.UserMapping) (linking.UserMapping, error) {
+	var stored linking.UserMapping
+	args := []any{m.AppUserID, m.JunctionUserID, m.ClientUserID, s.d.EncodeTime(nowIfZero(m.CreatedAt))}
+	err := s.inTx(ctx, "save user mapping", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.insertMapping, args...); err != nil {
+			return err
+		}
+		var err error
+		if stored, err = scanMapping(tx.QueryRowContext(ctx, s.q.mappingByAppUser, m.AppUserID)); !linking.IsCode(err, linking.ENotFound) {
+			return err
+		}
+		// Not inserted and not there: either the Junction user belongs to
+		// another app user, or the row we lost to was deleted meanwhile.
+		if _, err := scanMapping(tx.QueryRowContext(ctx, s.q.mappingByJunctionUser, m.JunctionUserID)); !linking.IsCode(err, linking.ENotFound) {
+			if err == nil {
+				err = linking.Errorf(linking.EConflict, "the Junction user is already mapped to another app user")
+			}
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q.insertMappingStrict, args...); err != nil {
+			return err
+		}
+		stored = m
+		stored.CreatedAt = nowIfZero(m.CreatedAt)
+		return nil
+	})
+	if err != nil {
+		return linking.UserMapping{}, err
+	}
+	return stored, nil
+}
+
+// DeleteAppUser removes the mapping, link sessions and connections of an app
+// user in one transaction; an unknown user is not an error.
+func (s *Store) DeleteAppUser(ctx context.Context, appUserID string) error {
+	return s.inTx(ctx, "delete app user", func(tx *sql.Tx) error {
+		for _, q := range []string{s.q.deleteUserConnections, s.q.deleteMapping, s.q.deleteUserSessions} {
+			if _, err := tx.ExecContext(ctx, q, appUserID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
