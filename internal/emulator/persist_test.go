@@ -22,7 +22,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	first.createUser("bob")
 	gone := first.createUser("deleted-later")
 	lt := first.linkToken(map[string]any{"user_id": alice.UserID, "redirect_url": redirectTarget})
-	redirectParams(t, first.do("GET", first.buttonURL(first.consentURL(lt, "oura"), "approve"), nil), redirectTarget)
+	redirectParams(t, first.Do("GET", first.buttonURL(first.consentURL(lt, "oura"), "approve"), nil), redirectTarget)
 	expectStatus(t, first.team("POST", "/_emulator/connection-error", map[string]any{
 		"user_id": alice.UserID, "provider": "polar", "error_type": "token_refresh_failed", "message": "expired",
 	}), http.StatusOK)
@@ -34,30 +34,30 @@ func TestStateSurvivesRestart(t *testing.T) {
 	second := newHarness(t, withState)
 	r := second.team("GET", "/v2/user/resolve/alice", nil)
 	expectStatus(t, r, http.StatusOK)
-	assertResponseMatchesSpec(t, "GET", "/v2/user/resolve/{client_user_id}", 200, r.body)
+	assertResponseMatchesSpec(t, "GET", "/v2/user/resolve/{client_user_id}", 200, r.Body)
 	var again wireUser
-	r.decode(t, &again)
+	r.JSON(t, &again)
 	if again.UserID != alice.UserID || again.TeamID != alice.TeamID || again.CreatedOn != alice.CreatedOn {
 		t.Fatalf("after a restart alice is %+v, was %+v", again, alice)
 	}
 	after := second.team("GET", "/v2/user/providers/"+alice.UserID, nil)
 	expectStatus(t, after, http.StatusOK)
 	// Logos are absolute URLs of each server; the rest must be identical.
-	if got, want := strings.ReplaceAll(string(after.body), second.base, ""), strings.ReplaceAll(string(before.body), first.base, ""); got != want {
+	if got, want := strings.ReplaceAll(string(after.Body), second.Base, ""), strings.ReplaceAll(string(before.Body), first.Base, ""); got != want {
 		t.Errorf("connections after restart:\n%s\nbefore:\n%s", got, want)
 	}
 	expectStatus(t, second.team("GET", "/v2/user/"+gone.UserID, nil), http.StatusNotFound)
 	var page wireUsersPage
-	second.team("GET", "/v2/user", nil).decode(t, &page)
+	second.team("GET", "/v2/user", nil).JSON(t, &page)
 	if page.Total != 2 {
 		t.Errorf("%d users after restart, want alice and bob", page.Total)
 	}
 	// Link tokens are single use and short-lived: they are not kept.
-	expectStatus(t, second.do("GET", strings.Replace(pending.LinkWebURL, first.base, second.base, 1), nil), http.StatusBadRequest)
+	expectStatus(t, second.Do("GET", strings.Replace(pending.LinkWebURL, first.Base, second.Base, 1), nil), http.StatusBadRequest)
 	// The same client_user_id is still taken: linkbff adopts, not duplicates.
 	conflict := second.team("POST", "/v2/user", map[string]any{"client_user_id": "alice"})
 	expectStatus(t, conflict, http.StatusBadRequest)
-	assertResponseMatchesSpec(t, "POST", "/v2/user", 400, conflict.body)
+	assertResponseMatchesSpec(t, "POST", "/v2/user", 400, conflict.Body)
 }
 
 // Changes reach the file while the emulator runs, not only on Close, so a
@@ -106,7 +106,7 @@ func TestUnreadableStateFileIsMovedAside(t *testing.T) {
 			}
 			h := newHarness(t, func(c *Config) { c.StatePath = path })
 			var page wireUsersPage
-			h.team("GET", "/v2/user", nil).decode(t, &page)
+			h.team("GET", "/v2/user", nil).JSON(t, &page)
 			if page.Total != 0 {
 				t.Fatalf("%d users from an unreadable file", page.Total)
 			}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // The emulator answers like FastAPI for unknown routes and methods, and
@@ -39,19 +41,19 @@ func TestRoutingLikeFastAPI(t *testing.T) {
 				{"DELETE", "/v2/user/providers/oura", http.StatusUnprocessableEntity, "", ""},
 			}
 			for _, tt := range tests {
-				r := h.do(tt.method, tt.path, nil, "x-vital-api-key", testAPIKey)
-				if r.status != tt.wantStatus {
-					t.Errorf("%s %s = %d, want %d; body %s", tt.method, tt.path, r.status, tt.wantStatus, r.body)
+				r := h.Do(tt.method, tt.path, nil, "x-vital-api-key", testAPIKey)
+				if r.Status != tt.wantStatus {
+					t.Errorf("%s %s = %d, want %d; body %s", tt.method, tt.path, r.Status, tt.wantStatus, r.Body)
 					continue
 				}
 				if tt.wantDetail != "" {
 					var body struct{ Detail string }
-					r.decode(t, &body)
+					r.JSON(t, &body)
 					if body.Detail != tt.wantDetail {
 						t.Errorf("%s %s detail = %q, want %q", tt.method, tt.path, body.Detail, tt.wantDetail)
 					}
 				}
-				if got := r.header.Get("Allow"); got != tt.wantAllow {
+				if got := r.Header.Get("Allow"); got != tt.wantAllow {
 					t.Errorf("%s %s Allow = %q, want %q", tt.method, tt.path, got, tt.wantAllow)
 				}
 			}
@@ -77,7 +79,5 @@ func newChiMountedHarness(t *testing.T) *harness {
 		srv.Close()
 		emu.Close()
 	})
-	client := srv.Client()
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &harness{t: t, emu: emu, srv: srv, base: base, client: client}
+	return &harness{Client: testkit.NewClient(t, base), t: t, emu: emu}
 }
