@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -41,7 +42,7 @@ func newHarness(t *testing.T, configure func(*Config)) *harness {
 		t.Fatalf("New: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, emu.Handler()))
+	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, conformingHandler(t, emu.Handler())))
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(func() {
@@ -178,6 +179,15 @@ func newWebhookSink(t *testing.T, statuses ...int) *webhookSink {
 	s := &webhookSink{secret: NewWebhookSecret(), received: make(chan receivedWebhook, 64), statuses: statuses}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		// Every delivery of every test must match the spec's webhook.
+		var envelope struct {
+			EventType string `json:"event_type"`
+		}
+		if err := json.Unmarshal(body, &envelope); err != nil {
+			t.Errorf("webhook body is not JSON: %v", err)
+		} else if err := validateAt(webhookPointer(envelope.EventType), body); err != nil {
+			t.Errorf("webhook %s off the spec: %v\nbody: %s", envelope.EventType, err, body)
+		}
 		status := http.StatusNoContent
 		s.mu.Lock()
 		if len(s.statuses) > 0 {

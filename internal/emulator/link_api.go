@@ -124,7 +124,10 @@ func (e *Emulator) linkProviders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []wireSourceLink{}
-	for _, p := range t.offeredProviders() {
+	for _, p := range catalogue {
+		if !t.shows(p) {
+			continue
+		}
 		item := wireSourceLink{
 			ID: p.id, Name: p.name, Slug: p.slug, Description: p.description,
 			Logo: e.logoURL(r, p.slug), AuthType: ptr(p.authType), FormComponents: map[string]any{},
@@ -159,15 +162,4 @@ func (t linkToken) allows(slug string) bool {
 		return t.provider == slug
 	}
 	return len(t.filterOnProviders) == 0 || slices.Contains(t.filterOnProviders, slug)
-}
-
-// offeredProviders is what the provider list shows for this token.
-func (t linkToken) offeredProviders() []provider {
-	var out []provider
-	for _, p := range catalogue {
-		if p.linkable() && t.allows(p.slug) {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -24,16 +24,26 @@ func (e *Emulator) routes() http.Handler {
 	r.Delete("/v2/user/{user_id}/{provider}", team(e.deregisterProvider))
 	r.Post("/v2/user/{user_id}/sign_in_token", team(e.signInToken))
 	r.Post("/v2/link/token", team(e.createLinkToken))
+	r.Post("/v2/link/connect/demo", team(e.connectDemo))
 	r.Get("/v2/providers", team(e.teamProviders))
 
 	// Link-token API (x-vital-link-token, no API key).
 	r.Get("/v2/link/provider/oauth/{oauth_provider}", e.oauthProvider)
 	r.Get("/v2/link/providers", e.linkProviders)
 
-	// Hosted Link pages and logos (browser).
+	// Hosted Link pages, one per auth type, the widget script and logos
+	// (browser).
 	r.Get("/link", e.linkRedirectSlash)
 	r.Get("/link/", e.linkStart)
+	r.Get("/link/initialize.js", e.widgetScript)
+	r.Get("/link/page.js", e.pageScript)
 	r.Get("/link/oauth/{provider}", e.consentScreen)
+	r.Get("/link/password/{provider}", e.passwordForm)
+	r.Post("/link/password/{provider}", e.passwordSubmit)
+	r.Post("/link/mfa/{provider}", e.mfaSubmit)
+	r.Get("/link/email/{provider}", e.emailForm)
+	r.Post("/link/email/{provider}", e.emailSubmit)
+	r.Get("/link/sdk/{provider}", e.sdkExplanation)
 	r.Get("/link/complete", e.linkComplete)
 	r.Get("/logos/{file}", e.serveLogo)
 

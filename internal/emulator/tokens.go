@@ -15,6 +15,8 @@ type linkToken struct {
 	onClose           string
 	expiresAt         time.Time
 	consumed          bool
+	// passwordPassed is the MFA provider whose password step succeeded.
+	passwordPassed string
 }
 
 // tokenStatus is what checking a link token found.
@@ -116,6 +118,16 @@ func (s *tokenStore) consume(raw string, now time.Time) (linkToken, tokenStatus)
 		s.byValue[raw].consumed = true
 	}
 	return t, status
+}
+
+// passPassword records that the password step for slug succeeded, so the
+// verification code step may follow.
+func (s *tokenStore) passPassword(raw, slug string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t, ok := s.byValue[raw]; ok {
+		t.passwordPassed = slug
+	}
 }
 
 // checkToken looks a token up; the token of a deleted user is invalid.
