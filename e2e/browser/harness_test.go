@@ -41,7 +41,8 @@ func chromiumPath(t *testing.T) string {
 		if os.Getenv("LINKBFF_REQUIRE_BROWSER") != "" {
 			t.Fatal("LINKBFF_REQUIRE_BROWSER is set but CHROMIUM_PATH is not: install chromium and set CHROMIUM_PATH")
 		}
-		t.Skip("!!! SKIPPING BROWSER TEST: set CHROMIUM_PATH (e.g. /usr/bin/chromium) to run it !!!")
+		t.Skip("SKIPPED (browser test): it drives a real Chromium. Install one (Debian: apt-get install chromium) " +
+			"and set CHROMIUM_PATH=/usr/bin/chromium to run it; .ci/run does both")
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("CHROMIUM_PATH: %v", err)
