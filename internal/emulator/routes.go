@@ -49,6 +49,9 @@ func (e *Emulator) routes() http.Handler {
 
 	// Emulator-only controls for tests and demos (x-vital-api-key).
 	r.Post("/_emulator/connection-error", team(e.controlConnectionError))
+	// The demo connection again, under the controls, which linkbff's dev
+	// mode opens without its per-process API key.
+	r.Post("/_emulator/connect-demo", team(e.connectDemo))
 	r.Get("/_emulator/deliveries", team(e.controlDeliveries))
 
 	// FastAPI's answers for anything else.
