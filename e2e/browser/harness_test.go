@@ -8,7 +8,6 @@ package browser
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -303,13 +302,4 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
-}
-
-// jsonUnmarshalString decodes a JSON document that arrived as a JS string.
-func jsonUnmarshalString(raw []byte, v any) error {
-	var doc string
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return err
-	}
-	return json.Unmarshal([]byte(doc), v)
 }
