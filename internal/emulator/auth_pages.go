@@ -20,13 +20,20 @@ const (
 	unknownEmailUser = "unknown"
 )
 
-// consentScreen imitates a provider's OAuth consent page.
-func (e *Emulator) consentScreen(w http.ResponseWriter, r *http.Request) {
+// providerVisit starts a provider's page: visit, then the {provider} of
+// the path, which must have authType.
+func (e *Emulator) providerVisit(w http.ResponseWriter, r *http.Request, authType string) (flow, linkToken, provider, bool) {
 	f, t, ok := e.visit(w, r)
 	if !ok {
-		return
+		return flow{}, linkToken{}, provider{}, false
 	}
-	p, ok := e.pathProvider(w, r, f, t, authOAuth)
+	p, ok := e.pathProvider(w, r, f, t, authType)
+	return f, t, p, ok
+}
+
+// consentScreen imitates a provider's OAuth consent page.
+func (e *Emulator) consentScreen(w http.ResponseWriter, r *http.Request) {
+	f, _, p, ok := e.providerVisit(w, r, authOAuth)
 	if !ok {
 		return
 	}
@@ -40,7 +47,7 @@ func (e *Emulator) consentScreen(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// formPage is the data of the password, code and email pages.
+// formPage is the data of the password, code, email and SDK pages.
 func formPage(p provider, f flow, action, inlineError string) pageData {
 	return pageData{
 		Title:       "Connect " + p.name,
@@ -53,33 +60,31 @@ func formPage(p provider, f flow, action, inlineError string) pageData {
 	}
 }
 
-func (e *Emulator) passwordForm(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
+// showForm returns how to show a form page (again) with a message, the
+// user's input kept; an empty message is the first showing.
+func (e *Emulator) showForm(w http.ResponseWriter, r *http.Request, f flow, p provider, page, action, input string) func(message string) {
+	return func(message string) {
+		data := formPage(p, f, action, message)
+		data.Username = input
+		e.renderPage(w, r, f, http.StatusOK, page, data)
 	}
-	if p, ok := e.pathProvider(w, r, f, t, authPassword); ok {
-		e.renderPage(w, r, f, http.StatusOK, "password", formPage(p, f, p.slug, ""))
+}
+
+func (e *Emulator) passwordForm(w http.ResponseWriter, r *http.Request) {
+	if f, _, p, ok := e.providerVisit(w, r, authPassword); ok {
+		e.showForm(w, r, f, p, "password", p.slug, "")("")
 	}
 }
 
 // passwordSubmit checks the form: DemoPassword connects (or leads to the
 // code step for an MFA provider); any other password is rejected.
 func (e *Emulator) passwordSubmit(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
-	}
-	p, ok := e.pathProvider(w, r, f, t, authPassword)
+	f, t, p, ok := e.providerVisit(w, r, authPassword)
 	if !ok {
 		return
 	}
 	username, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
-	showForm := func(message string) {
-		data := formPage(p, f, p.slug, message)
-		data.Username = username
-		e.renderPage(w, r, f, http.StatusOK, "password", data)
-	}
+	showForm := e.showForm(w, r, f, p, "password", p.slug, username)
 	switch {
 	case username == "" || password == "":
 		showForm("Enter your " + p.name + " email and password.")
@@ -87,7 +92,7 @@ func (e *Emulator) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		e.formError(w, r, f, t, p, "provider_credential_error", showForm)
 	case p.mfa:
 		e.tokens.passPassword(f.token, p.slug)
-		e.renderPage(w, r, f, http.StatusOK, "mfa", formPage(p, f, "../mfa/"+p.slug, ""))
+		e.showForm(w, r, f, p, "mfa", "../mfa/"+p.slug, "")("")
 	default:
 		e.succeed(w, r, f, p)
 	}
@@ -95,11 +100,7 @@ func (e *Emulator) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 
 // mfaSubmit is the verification code step after a right password.
 func (e *Emulator) mfaSubmit(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
-	}
-	p, ok := e.pathProvider(w, r, f, t, authPassword)
+	f, t, p, ok := e.providerVisit(w, r, authPassword)
 	if !ok {
 		return
 	}
@@ -108,9 +109,7 @@ func (e *Emulator) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 			Message: "The verification code comes after the password.", ErrorType: "invalid_request", BackHref: "../" + providerPage(p, f)})
 		return
 	}
-	showForm := func(message string) {
-		e.renderPage(w, r, f, http.StatusOK, "mfa", formPage(p, f, "../mfa/"+p.slug, message))
-	}
+	showForm := e.showForm(w, r, f, p, "mfa", "../mfa/"+p.slug, "")
 	switch code := strings.TrimSpace(r.PostFormValue("code")); code {
 	case "":
 		showForm("Enter the verification code.")
@@ -122,32 +121,20 @@ func (e *Emulator) mfaSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *Emulator) emailForm(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
-	}
-	if p, ok := e.pathProvider(w, r, f, t, authEmail); ok {
-		e.renderPage(w, r, f, http.StatusOK, "email", formPage(p, f, p.slug, ""))
+	if f, _, p, ok := e.providerVisit(w, r, authEmail); ok {
+		e.showForm(w, r, f, p, "email", p.slug, "")("")
 	}
 }
 
 // emailSubmit connects any well-formed address except unknown@…, which
 // the provider does not know.
 func (e *Emulator) emailSubmit(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
-	}
-	p, ok := e.pathProvider(w, r, f, t, authEmail)
+	f, t, p, ok := e.providerVisit(w, r, authEmail)
 	if !ok {
 		return
 	}
 	address := strings.TrimSpace(r.PostFormValue("email"))
-	showForm := func(message string) {
-		data := formPage(p, f, p.slug, message)
-		data.Username = address
-		e.renderPage(w, r, f, http.StatusOK, "email", data)
-	}
+	showForm := e.showForm(w, r, f, p, "email", p.slug, address)
 	parsed, err := mail.ParseAddress(address)
 	switch {
 	case err != nil || parsed.Address != address || !strings.Contains(address[strings.LastIndex(address, "@")+1:], "."):
@@ -163,11 +150,7 @@ func (e *Emulator) emailSubmit(w http.ResponseWriter, r *http.Request) {
 // their data lives on the phone, so the app connects them with the
 // Junction Mobile SDK. Nothing is consumed or connected here.
 func (e *Emulator) sdkExplanation(w http.ResponseWriter, r *http.Request) {
-	f, t, ok := e.visit(w, r)
-	if !ok {
-		return
-	}
-	if p, ok := e.pathProvider(w, r, f, t, authSDK); ok {
+	if f, _, p, ok := e.providerVisit(w, r, authSDK); ok {
 		data := formPage(p, f, "", "")
 		data.BackHref = "../?" + f.query()
 		e.renderPage(w, r, f, http.StatusOK, "sdk", data)

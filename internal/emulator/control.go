@@ -17,11 +17,10 @@ var connectionErrorTypes = []string{
 // has not connected is recorded as an errored connection too, which is
 // what Junction reports when a first connection fails server-side.
 func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	userID := fields.requiredUUID("user_id")
 	slug := fields.requiredString("provider")
 	errorType := fields.optionalString("error_type")

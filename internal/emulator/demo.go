@@ -14,11 +14,10 @@ var demoProviders = []string{"apple_health_kit", "fitbit", "freestyle_libre", "o
 // connects a demo provider (sandbox only), which then shows in the user's
 // providers and sends provider.connection.created, like a Link connection.
 func (e *Emulator) connectDemo(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	userID := fields.requiredUUID("user_id")
 	slug := fields.requiredEnum("provider", demoProviders)
 	if len(fields.issues) > 0 {

@@ -31,6 +31,17 @@ type harness struct {
 
 func newHarness(t *testing.T, configure func(*Config)) *harness {
 	t.Helper()
+	return newMountedHarness(t, configure, func(emulator http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle(mountPath+"/", http.StripPrefix(mountPath, emulator))
+		return mux
+	})
+}
+
+// newMountedHarness serves the emulator's handler (checked against the
+// spec) through mount, which puts it under mountPath.
+func newMountedHarness(t *testing.T, configure func(*Config), mount func(emulator http.Handler) http.Handler) *harness {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String() + mountPath
 	cfg := Config{APIKey: testAPIKey, PublicURL: base}
@@ -41,9 +52,7 @@ func newHarness(t *testing.T, configure func(*Config)) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, conformingHandler(t, emu.Handler())))
-	srv.Config.Handler = mux
+	srv.Config.Handler = mount(conformingHandler(t, emu.Handler()))
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()

@@ -7,11 +7,10 @@ import (
 )
 
 func (e *Emulator) createLinkToken(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	t := &linkToken{
 		userID:            fields.requiredUUID("user_id"),
 		provider:          fields.optionalProviderSlug("provider"),

@@ -2,13 +2,10 @@ package emulator
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-
-	"github.com/linkbff/linkbff/internal/testkit"
 )
 
 // The emulator answers like FastAPI for unknown routes and methods, and
@@ -64,20 +61,10 @@ func TestRoutingLikeFastAPI(t *testing.T) {
 // newChiMountedHarness mounts the emulator the way linkbff's router does.
 func newChiMountedHarness(t *testing.T) *harness {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String() + mountPath
-	emu, err := New(Config{APIKey: testAPIKey, PublicURL: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := chi.NewRouter()
-	parent.Get("/v2/user", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	parent.Mount(mountPath, http.StripPrefix(mountPath, emu.Handler()))
-	srv.Config.Handler = parent
-	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		emu.Close()
+	return newMountedHarness(t, nil, func(emulator http.Handler) http.Handler {
+		parent := chi.NewRouter()
+		parent.Get("/v2/user", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+		parent.Mount(mountPath, http.StripPrefix(mountPath, emulator))
+		return parent
 	})
-	return &harness{Client: testkit.NewClient(t, base), t: t, emu: emu}
 }

@@ -13,11 +13,10 @@ const (
 )
 
 func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	candidate := &user{
 		clientUserID:      fields.requiredString("client_user_id"),
 		fallbackTimeZone:  fields.optionalString("fallback_time_zone"),
