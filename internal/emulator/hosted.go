@@ -3,6 +3,7 @@ package emulator
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -51,10 +52,14 @@ func flowOf(r *http.Request) (flow, bool) {
 		return f, true
 	}
 	u, err := url.Parse(f.origin)
-	ok := err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
-		u.Path == "" && u.RawQuery == "" && u.Fragment == ""
+	// The origin goes into a CSP header: only plain host names, IP
+	// addresses and ports, nothing that could end a directive.
+	ok := err == nil && (u.Scheme == "http" || u.Scheme == "https") && originHost.MatchString(u.Host) &&
+		u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == ""
 	return f, ok
 }
+
+var originHost = regexp.MustCompile(`^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
 
 func (f flow) widget() bool { return f.origin != "" }
 

@@ -86,7 +86,8 @@ func TestWidgetModeRejectsOddOrigins(t *testing.T) {
 	h := newHarness(t, nil)
 	u := h.createUser("odd-origin")
 	lt := h.linkToken(map[string]any{"user_id": u.UserID})
-	for _, origin := range []string{"javascript:alert(1)", "http://a.example/path", "null", "http://a.example; script-src *"} {
+	for _, origin := range []string{"javascript:alert(1)", "http://a.example/path", "null", "http://a.example; script-src *",
+		"http://a.example;script-src", "http://a.example,b", "http://a'b", "http://user@a.example"} {
 		target := h.Base + "/link/?" + url.Values{"token": {lt.LinkToken}, "origin": {origin}}.Encode()
 		r := h.Do("GET", target, nil)
 		expectStatus(t, r, http.StatusBadRequest)
