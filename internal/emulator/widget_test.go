@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -118,4 +119,23 @@ func TestWidgetScripts(t *testing.T) {
 	if !strings.Contains(string(p.Body), "window.parent.postMessage") || strings.Contains(string(p.Body), "__") {
 		t.Errorf("page.js:\n%s", p.Body)
 	}
+}
+
+// Whatever the origin parameter holds, an accepted one is exactly
+// scheme://host[:port] with nothing that could end a CSP directive.
+func FuzzWidgetOrigin(f *testing.F) {
+	for _, seed := range []string{appOrigin, "https://app.example", "http://[::1]:8080", "http://a.example;b", "javascript:x", "http://a\r\nb"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, origin string) {
+		r := httptest.NewRequest(http.MethodGet, "/link/?"+url.Values{"token": {"t"}, "origin": {origin}}.Encode(), nil)
+		got, ok := flowOf(r)
+		if !ok || got.origin == "" {
+			return
+		}
+		u, err := url.Parse(got.origin)
+		if err != nil || u.Scheme+"://"+u.Host != got.origin || strings.ContainsAny(got.origin, " ;,'\"\r\n\t") {
+			t.Fatalf("accepted origin %q", got.origin)
+		}
+	})
 }
