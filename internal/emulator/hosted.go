@@ -55,7 +55,7 @@ func flowOf(r *http.Request) (flow, bool) {
 	// The origin goes into a CSP header: only plain host names, IP
 	// addresses and ports, nothing that could end a directive.
 	ok := err == nil && (u.Scheme == "http" || u.Scheme == "https") && originHost.MatchString(u.Host) &&
-		u.User == nil && u.Path == "" && u.RawQuery == "" && u.Fragment == ""
+		f.origin == u.Scheme+"://"+u.Host
 	return f, ok
 }
 
