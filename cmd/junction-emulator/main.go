@@ -42,6 +42,7 @@ type options struct {
 	region        string
 	teamID        string
 	tokenTTL      time.Duration
+	statePath     string
 }
 
 // errHelp means -h was asked for; the usage has been printed.
@@ -62,6 +63,7 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	fs.StringVar(&o.region, "region", "us", "region named in link_web_url: us or eu")
 	fs.StringVar(&o.teamID, "team-id", "", "team uuid; random when empty")
 	fs.DurationVar(&o.tokenTTL, "token-ttl", 60*time.Minute, "link token lifetime")
+	fs.StringVar(&o.statePath, "state", "", "JSON file that keeps users and connections across restarts; empty keeps them in memory only")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return o, errHelp
@@ -116,6 +118,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		WebhookURL:    opts.webhookURL,
 		WebhookSecret: opts.webhookSecret,
 		Logger:        logger,
+		StatePath:     opts.statePath,
 	})
 	if err != nil {
 		listener.Close()

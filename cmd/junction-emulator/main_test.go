@@ -107,3 +107,19 @@ func TestRunHelpListsFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestStateFlagKeepsUsersAcrossRestarts(t *testing.T) {
+	args := []string{"-addr", "127.0.0.1:0", "-state", t.TempDir() + "/emulator.json"}
+	env := map[string]string{"EMULATOR_API_KEY": "sk_us_env"}
+	first := testkit.StartRun(t, run, args, env, testkit.EmulatorListening)
+	created := first.Do("POST", "/v2/user", map[string]string{"client_user_id": "kept"}, "x-vital-api-key", "sk_us_env")
+	if created.Status != http.StatusOK {
+		t.Fatalf("create user: %d %s", created.Status, created.Body)
+	}
+	first.Stop()
+
+	second := testkit.StartRun(t, run, args, env, testkit.EmulatorListening)
+	if r := second.Do("GET", "/v2/user/resolve/kept", nil, "x-vital-api-key", "sk_us_env"); r.Status != http.StatusOK {
+		t.Fatalf("after a restart with -state, resolve: %d %s", r.Status, r.Body)
+	}
+}

@@ -52,7 +52,7 @@ func TestCallbackOutcomes(t *testing.T) {
 		wantType   string
 	}{
 		{"approve", testkit.Act("approve"), "connected", ""},
-		{"deny", testkit.Act("deny"), "error", "provider_credential_error"},
+		{"deny", testkit.Act("deny"), "error", "required_scopes_not_granted"}, // OAuth consent declined
 		{"close", testkit.Act("close"), "cancelled", "user_cancelled"},
 	}
 	for _, errorType := range []string{"invalid_token", "token_expired", "token_consumed", "token_not_validated",

@@ -20,9 +20,12 @@ import (
 // run is the whole program; main only adapts it to the process. Tests call
 // it with LISTEN_ADDR=127.0.0.1:0 and read the address from the log.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if handled, err := runSubcommand(ctx, args, getenv, stdout, stderr); handled {
+		return err
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { config.PrintUsage(stderr) }
+	fs.Usage = func() { config.PrintUsage(stderr); printCommands(stderr) }
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

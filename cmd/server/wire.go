@@ -155,6 +155,7 @@ func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upst
 			WebhookURL:    publicURL + "/webhooks/junction",
 			WebhookSecret: u.webhookSecret,
 			Logger:        log.With().Str("component", "emulator").Logger(),
+			StatePath:     emulatorStatePath(cfg.DatabaseURL),
 		})
 		if err != nil {
 			return upstream{}, fmt.Errorf("start the Junction emulator: %w", err)

@@ -17,11 +17,10 @@ var connectionErrorTypes = []string{
 // has not connected is recorded as an errored connection too, which is
 // what Junction reports when a first connection fails server-side.
 func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	userID := fields.requiredUUID("user_id")
 	slug := fields.requiredString("provider")
 	errorType := fields.optionalString("error_type")
@@ -68,14 +67,15 @@ func (e *Emulator) controlConnectionError(w http.ResponseWriter, r *http.Request
 		},
 	}
 	e.mu.Unlock()
+	e.stateChanged()
 	e.sendWebhook(event.EventType, event)
 	writeJSON(w, http.StatusOK, view)
 }
 
 // controlDeliveries is GET /_emulator/deliveries: every delivery attempt.
 func (e *Emulator) controlDeliveries(w http.ResponseWriter, _ *http.Request) {
-	e.mu.Lock()
-	out := append([]deliveryAttempt{}, e.state.attempts...)
-	e.mu.Unlock()
+	e.delivery.mu.Lock()
+	out := append([]deliveryAttempt{}, e.delivery.attempts...)
+	e.delivery.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }

@@ -53,6 +53,10 @@ type Config struct {
 	Now func() time.Time
 	// Logger defaults to zerolog.Nop().
 	Logger zerolog.Logger
+	// StatePath, when set, is a JSON file that keeps users and connections
+	// across restarts: read by New, rewritten (atomically) after changes
+	// and by Close. Its team id is reused when TeamID is empty.
+	StatePath string
 }
 
 // DefaultRetrySchedule is Svix's schedule, shortened for development.
@@ -70,14 +74,23 @@ type Emulator struct {
 	webhook   *svix.Webhook
 	handler   http.Handler
 
-	mu    sync.Mutex
-	state state
+	// mu guards state (users and connections); tokens and the delivery
+	// log have their own locks, so minting a token never waits for them.
+	mu       sync.RWMutex
+	state    state
+	tokens   *tokenStore
+	delivery deliveryLog
 
 	// deliveryCtx is canceled by Close; deliveries tracks their goroutines.
 	deliveryCtx    context.Context
 	cancelDelivery context.CancelFunc
 	deliveries     sync.WaitGroup
 	closeOnce      sync.Once
+
+	// saveRequests wakes saveLoop, which ends (closing saverDone) with
+	// deliveryCtx; both are nil without Config.StatePath.
+	saveRequests chan struct{}
+	saverDone    chan struct{}
 }
 
 // New validates cfg, fills in defaults and returns an Emulator.
@@ -89,10 +102,10 @@ func New(cfg Config) (*Emulator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.TeamID == "" {
-		cfg.TeamID = uuid.NewString()
-	} else if _, err := uuid.Parse(cfg.TeamID); err != nil {
-		return nil, fmt.Errorf("emulator: TeamID %q is not a uuid", cfg.TeamID)
+	if cfg.TeamID != "" {
+		if _, err := uuid.Parse(cfg.TeamID); err != nil {
+			return nil, fmt.Errorf("emulator: TeamID %q is not a uuid", cfg.TeamID)
+		}
 	}
 	switch cfg.Env {
 	case "":
@@ -120,7 +133,15 @@ func New(cfg Config) (*Emulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	e := &Emulator{cfg: cfg, publicURL: publicURL, state: newState()}
+	e := &Emulator{cfg: cfg, publicURL: publicURL, state: newState(), tokens: newTokenStore()}
+	if cfg.StatePath != "" {
+		if err := e.loadState(); err != nil {
+			return nil, err
+		}
+	}
+	if e.cfg.TeamID == "" {
+		e.cfg.TeamID = uuid.NewString()
+	}
 	if cfg.WebhookURL != "" {
 		if err := validateWebhookURL(cfg.WebhookURL); err != nil {
 			return nil, err
@@ -130,6 +151,12 @@ func New(cfg Config) (*Emulator, error) {
 		}
 	}
 	e.deliveryCtx, e.cancelDelivery = context.WithCancel(context.Background())
+	if cfg.StatePath != "" {
+		e.saveRequests = make(chan struct{}, 1)
+		e.saverDone = make(chan struct{})
+		go e.saveLoop()
+		e.saveRequests <- struct{}{} // write the file at once: it names the team id
+	}
 	e.handler = e.routes()
 	return e, nil
 }
@@ -169,23 +196,21 @@ func newSigner(secret string) (*svix.Webhook, error) {
 // logos and the /_emulator control endpoints.
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
-// Close cancels pending webhook deliveries and waits for their goroutines.
-// The handler keeps answering, but schedules no more deliveries.
+// Close cancels pending webhook deliveries and waits for their goroutines,
+// and writes the state file a last time. The handler keeps answering, but
+// schedules no more deliveries.
 func (e *Emulator) Close() {
 	e.closeOnce.Do(func() {
-		e.mu.Lock()
-		e.state.closed = true
-		e.mu.Unlock()
+		e.delivery.mu.Lock()
+		e.delivery.closed = true
+		e.delivery.mu.Unlock()
 		e.cancelDelivery()
+		if e.saverDone != nil {
+			<-e.saverDone
+			e.saveState()
+		}
 	})
 	e.deliveries.Wait()
-}
-
-// UserCount reports how many users exist.
-func (e *Emulator) UserCount() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.state.usersByID)
 }
 
 // NewWebhookSecret returns a random secret in Svix's "whsec_<base64>" form.

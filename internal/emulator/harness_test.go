@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -30,6 +31,17 @@ type harness struct {
 
 func newHarness(t *testing.T, configure func(*Config)) *harness {
 	t.Helper()
+	return newMountedHarness(t, configure, func(emulator http.Handler) http.Handler {
+		mux := http.NewServeMux()
+		mux.Handle(mountPath+"/", http.StripPrefix(mountPath, emulator))
+		return mux
+	})
+}
+
+// newMountedHarness serves the emulator's handler (checked against the
+// spec) through mount, which puts it under mountPath.
+func newMountedHarness(t *testing.T, configure func(*Config), mount func(emulator http.Handler) http.Handler) *harness {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	base := "http://" + srv.Listener.Addr().String() + mountPath
 	cfg := Config{APIKey: testAPIKey, PublicURL: base}
@@ -40,9 +52,7 @@ func newHarness(t *testing.T, configure func(*Config)) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, emu.Handler()))
-	srv.Config.Handler = mux
+	srv.Config.Handler = mount(conformingHandler(t, emu.Handler()))
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -178,6 +188,15 @@ func newWebhookSink(t *testing.T, statuses ...int) *webhookSink {
 	s := &webhookSink{secret: NewWebhookSecret(), received: make(chan receivedWebhook, 64), statuses: statuses}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		// Every delivery of every test must match the spec's webhook.
+		var envelope struct {
+			EventType string `json:"event_type"`
+		}
+		if err := json.Unmarshal(body, &envelope); err != nil {
+			t.Errorf("webhook body is not JSON: %v", err)
+		} else if err := validateAt(webhookPointer(envelope.EventType), body); err != nil {
+			t.Errorf("webhook %s off the spec: %v\nbody: %s", envelope.EventType, err, body)
+		}
 		status := http.StatusNoContent
 		s.mu.Lock()
 		if len(s.statuses) > 0 {

@@ -3,12 +3,17 @@ package emulator
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 )
 
-// The hosted Link pages link to each other with relative URLs so that they
-// work whatever prefix the handler is mounted under.
+// The hosted Link pages: link_web_url shows the provider list, each auth
+// type has its own page (auth_pages.go), and every visit ends in one
+// outcome: a redirect to redirect_url like Junction's, a result page when
+// there is none, or, inside the widget's iframe, a message to the app
+// (widget.go). The pages link to each other with relative URLs so that
+// they work whatever prefix the handler is mounted under.
 
 // errorMessages is the human text sent in the redirect's error parameter.
 var errorMessages = map[string]string{
@@ -33,6 +38,93 @@ func errorMessage(errorType string) string {
 	return "Connection failed (" + errorType + ")."
 }
 
+// flow is one visit to the Link pages: its token and, inside the widget's
+// iframe, the app's origin that the outcome is posted to.
+type flow struct {
+	token  string
+	origin string // empty outside the widget
+}
+
+// flowOf reads the token and origin from the query or a posted form.
+func flowOf(r *http.Request) (flow, bool) {
+	f := flow{token: r.FormValue("token"), origin: r.FormValue("origin")}
+	if f.origin == "" {
+		return f, true
+	}
+	u, err := url.Parse(f.origin)
+	// The origin goes into a CSP header: only plain host names, IP
+	// addresses and ports, nothing that could end a directive.
+	ok := err == nil && (u.Scheme == "http" || u.Scheme == "https") && originHost.MatchString(u.Host) &&
+		f.origin == u.Scheme+"://"+u.Host
+	return f, ok
+}
+
+var originHost = regexp.MustCompile(`^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$`)
+
+func (f flow) widget() bool { return f.origin != "" }
+
+// query carries the flow from page to page.
+func (f flow) query() string {
+	q := "token=" + url.QueryEscape(f.token)
+	if f.origin != "" {
+		q += "&origin=" + url.QueryEscape(f.origin)
+	}
+	return q
+}
+
+// visit starts every Link page: it reads the flow and checks its token,
+// answering the outcome itself (and returning false) when the visit
+// cannot go on.
+func (e *Emulator) visit(w http.ResponseWriter, r *http.Request) (flow, linkToken, bool) {
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+		if err := r.ParseForm(); err != nil {
+			e.renderResult(w, r, flow{}, http.StatusBadRequest, resultPage{Heading: "Form not readable",
+				Message: "The form could not be read.", ErrorType: "invalid_request"})
+			return flow{}, linkToken{}, false
+		}
+	}
+	f, ok := flowOf(r)
+	if !ok {
+		e.renderResult(w, r, flow{}, http.StatusBadRequest, resultPage{Heading: "Link cannot open here",
+			Message: "The widget's origin is not an http(s) origin.", ErrorType: "invalid_request"})
+		return flow{}, linkToken{}, false
+	}
+	t, status := e.checkToken(f.token)
+	if status != tokenValid {
+		e.finishWithError(w, r, f, t, status.errorType(), http.StatusBadRequest)
+		return flow{}, linkToken{}, false
+	}
+	return f, t, true
+}
+
+// pathProvider is the {provider} of a Link page, if this token may show it
+// with that auth type; otherwise it answers a 400 page.
+func (e *Emulator) pathProvider(w http.ResponseWriter, r *http.Request, f flow, t linkToken, authType string) (provider, bool) {
+	p, ok := findProvider(pathParam(r, "provider"))
+	if !ok || p.authType != authType || !t.shows(p) {
+		e.renderResult(w, r, f, http.StatusBadRequest, resultPage{Heading: "Provider not available",
+			Message: "This provider cannot be connected with this link.", ErrorType: "invalid_provider"})
+		return provider{}, false
+	}
+	return p, true
+}
+
+// shows reports whether the Link pages offer p for this token: what the
+// token allows, plus the SDK providers (explained, not connected) when the
+// token leaves the choice to the user.
+func (t linkToken) shows(p provider) bool {
+	if !p.linkable() {
+		return t.provider == "" && len(t.filterOnProviders) == 0
+	}
+	return t.allows(p.slug)
+}
+
+// providerPage is where the list sends a provider, relative to /link/.
+func providerPage(p provider, f flow) string {
+	return p.authType + "/" + url.PathEscape(p.slug) + "?" + f.query()
+}
+
 // linkRedirectSlash sends /link to /link/ so relative links resolve.
 func (e *Emulator) linkRedirectSlash(w http.ResponseWriter, r *http.Request) {
 	target := "link/"
@@ -42,124 +134,128 @@ func (e *Emulator) linkRedirectSlash(w http.ResponseWriter, r *http.Request) {
 	redirect(w, target, http.StatusMovedPermanently)
 }
 
-// linkStart is link_web_url: the provider list, or straight to the consent
-// screen when the token names a provider.
+// linkStart is link_web_url: the provider list, or straight to the
+// provider's page when the token names one.
 func (e *Emulator) linkStart(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("token")
-	t, status := e.checkToken(raw)
-	if status != tokenValid {
-		e.finishWithError(w, r, t, status.errorType(), http.StatusBadRequest)
+	f, t, ok := e.visit(w, r)
+	if !ok {
 		return
 	}
 	if t.provider != "" {
-		redirect(w, "oauth/"+url.PathEscape(t.provider)+"?token="+url.QueryEscape(raw), http.StatusFound)
+		p, _ := findProvider(t.provider) // checked when the token was minted
+		redirect(w, providerPage(p, f), http.StatusFound)
 		return
 	}
-	data := pageData{Title: "Connect a device", CloseHref: "complete?token=" + url.QueryEscape(raw) + "&action=close"}
-	for _, p := range t.offeredProviders() {
-		item := providerItemOf(p, "../")
-		item.Href = "oauth/" + url.PathEscape(p.slug) + "?token=" + url.QueryEscape(raw)
-		data.Providers = append(data.Providers, item)
+	data := pageData{Title: "Connect a device", CloseHref: "complete?" + f.query() + "&action=close"}
+	for _, p := range catalogue {
+		if t.shows(p) {
+			item := providerItemOf(p, "../")
+			item.Href = providerPage(p, f)
+			data.Providers = append(data.Providers, item)
+		}
 	}
-	e.renderPage(w, http.StatusOK, "providers", data)
-}
-
-// consentScreen imitates a provider's OAuth consent (or sign-in) page.
-func (e *Emulator) consentScreen(w http.ResponseWriter, r *http.Request) {
-	raw := r.URL.Query().Get("token")
-	t, status := e.checkToken(raw)
-	if status != tokenValid {
-		e.finishWithError(w, r, t, status.errorType(), http.StatusBadRequest)
-		return
-	}
-	p, ok := findProvider(r.PathValue("provider"))
-	if !ok || !p.linkable() || !t.allows(p.slug) {
-		e.renderResult(w, http.StatusBadRequest, "Provider not available", "This provider cannot be connected with this link.", "invalid_provider")
-		return
-	}
-	e.renderConsent(w, http.StatusOK, p, raw, "")
-}
-
-func (e *Emulator) renderConsent(w http.ResponseWriter, status int, p provider, rawToken, inlineError string) {
-	base := "../complete?token=" + url.QueryEscape(rawToken) + "&provider=" + url.QueryEscape(p.slug) + "&action="
-	e.renderPage(w, status, "consent", pageData{
-		Title:       "Connect " + p.name,
-		Provider:    providerItemOf(p, "../../"),
-		InlineError: inlineError,
-		ApproveHref: base + "approve",
-		DenyHref:    base + "deny",
-		CloseHref:   base + "close",
-	})
+	e.renderPage(w, r, f, http.StatusOK, "providers", data)
 }
 
 func providerItemOf(p provider, logoPrefix string) providerItem {
 	return providerItem{
-		Slug: p.slug, Name: p.name, Description: p.description, AuthType: p.authType,
+		Slug: p.slug, Name: p.name, Description: p.description, AuthType: p.authType, Device: p.device, MFA: p.mfa,
 		Resources: slices.Clone(p.resources), LogoSrc: logoPrefix + "logos/" + p.slug + ".svg",
 	}
 }
 
-// linkComplete is where the consent buttons lead. It consumes the token
-// (once) and sends the outcome to redirect_url with a 307, like Junction.
+// linkComplete is where the consent buttons and Close lead, and what
+// scripts use to finish a visit without filling in forms:
+// action=approve|deny|close|error(&error_type=X)&provider=P.
 //
-// action=close without on_close=redirect only shows a page and leaves the
-// token unused, as closing the real widget does. action=deny on a password
-// or email provider without on_error=redirect shows the error inline and
-// also leaves the token unused. action=error&error_type=X (for tests)
-// finishes with any error type.
+// approve connects any provider the token allows (skipping its form).
+// deny is the user refusing at the provider: for OAuth, declining the
+// consent (required_scopes_not_granted); for forms, credentials the
+// provider rejects (provider_credential_error), shown inline unless
+// on_error=redirect. close without on_close=redirect, or in the widget,
+// only ends the visit and leaves the token unused, as closing the real
+// widget does.
 func (e *Emulator) linkComplete(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	raw, action := q.Get("token"), q.Get("action")
+	action := r.URL.Query().Get("action")
 	if !slices.Contains([]string{"approve", "deny", "close", "error"}, action) {
-		e.renderResult(w, http.StatusBadRequest, "Unknown action", "The action must be approve, deny, close or error.", "invalid_request")
+		e.renderResult(w, r, flow{}, http.StatusBadRequest, resultPage{Heading: "Unknown action",
+			Message: "The action must be approve, deny, close or error.", ErrorType: "invalid_request"})
 		return
 	}
-	t, status := e.checkToken(raw)
-	if status != tokenValid {
-		e.finishWithError(w, r, t, status.errorType(), http.StatusBadRequest)
+	f, t, ok := e.visit(w, r)
+	if !ok {
 		return
 	}
-	if action == "close" && t.onClose != "redirect" {
-		e.renderResult(w, http.StatusOK, "Link closed", "No provider was connected.", "")
-		return
-	}
-	var p provider
-	if action != "close" {
-		var ok bool
-		p, ok = findProvider(q.Get("provider"))
-		if !ok || !p.linkable() || !t.allows(p.slug) {
-			e.renderResult(w, http.StatusBadRequest, "Provider not available", "This provider cannot be connected with this link.", "invalid_provider")
+	if action == "close" {
+		if f.widget() || t.onClose != "redirect" {
+			e.renderResult(w, r, f, http.StatusOK, resultPage{Heading: "Link closed", Message: "No provider was connected.",
+				Event: "exit", Provider: r.URL.Query().Get("provider")})
 			return
 		}
-	}
-	if action == "deny" && !p.isOAuth() && t.onError != "redirect" {
-		e.renderConsent(w, http.StatusOK, p, raw, errorMessage("provider_credential_error"))
+		e.finish(w, r, f, "", func(t linkToken) { e.finishWithError(w, r, f, t, "user_cancelled", http.StatusOK) })
 		return
 	}
-
-	t, status = e.consumeToken(raw)
-	if status != tokenValid {
-		e.finishWithError(w, r, t, status.errorType(), http.StatusBadRequest)
+	p, found := findProvider(r.URL.Query().Get("provider"))
+	if !found || !p.linkable() || !t.allows(p.slug) {
+		e.renderResult(w, r, f, http.StatusBadRequest, resultPage{Heading: "Provider not available",
+			Message: "This provider cannot be connected with this link.", ErrorType: "invalid_provider"})
 		return
 	}
 	switch action {
 	case "approve":
-		if !e.connect(r, t.userID, p) {
-			e.finishWithError(w, r, t, "invalid_token", http.StatusBadRequest)
+		e.succeed(w, r, f, p)
+	case "deny":
+		if p.isOAuth() {
+			e.finish(w, r, f, p.slug, func(t linkToken) {
+				e.finishWithError(w, r, f, t, "required_scopes_not_granted", http.StatusOK)
+			})
 			return
 		}
-		e.finishWithSuccess(w, r, t, p)
-	case "deny":
-		e.finishWithError(w, r, t, "provider_credential_error", http.StatusOK)
-	case "close":
-		e.finishWithError(w, r, t, "user_cancelled", http.StatusOK)
+		e.formError(w, r, f, t, p, "provider_credential_error", func(message string) {
+			e.renderResult(w, r, f, http.StatusOK, resultPage{Heading: "Could not connect " + p.name, Message: message,
+				ErrorType: "provider_credential_error", BackHref: providerPage(p, f)})
+		})
 	case "error":
-		errorType := q.Get("error_type")
+		errorType := r.URL.Query().Get("error_type")
 		if errorType == "" {
 			errorType = "provider_api_error"
 		}
-		e.finishWithError(w, r, t, errorType, http.StatusOK)
+		e.finish(w, r, f, p.slug, func(t linkToken) { e.finishWithError(w, r, f, t, errorType, http.StatusOK) })
 	}
+}
+
+// finish consumes the token, once, then runs outcome with it; of racing
+// visits exactly one gets there, the others are told token_consumed.
+func (e *Emulator) finish(w http.ResponseWriter, r *http.Request, f flow, provider string, outcome func(linkToken)) {
+	t, status := e.consumeToken(f.token)
+	if status != tokenValid {
+		e.finishWithError(w, r, f, t, status.errorType(), http.StatusBadRequest)
+		return
+	}
+	t.provider = provider // the outcome names the provider the user chose
+	outcome(t)
+}
+
+// succeed connects p for the token's user and reports success.
+func (e *Emulator) succeed(w http.ResponseWriter, r *http.Request, f flow, p provider) {
+	e.finish(w, r, f, p.slug, func(t linkToken) {
+		if !e.connect(r, t.userID, p) {
+			e.finishWithError(w, r, f, t, "invalid_token", http.StatusBadRequest)
+			return
+		}
+		e.finishWithSuccess(w, r, f, t, p)
+	})
+}
+
+// formError reports a failed sign-in: with on_error=redirect it ends the
+// visit with errorType; otherwise showInline explains it and the user may
+// try again with the same token.
+func (e *Emulator) formError(w http.ResponseWriter, r *http.Request, f flow, t linkToken, p provider, errorType string, showInline func(message string)) {
+	if t.onError != "redirect" {
+		showInline(errorMessage(errorType))
+		return
+	}
+	e.finish(w, r, f, p.slug, func(t linkToken) { e.finishWithError(w, r, f, t, errorType, http.StatusOK) })
 }
 
 // connect records the connection and schedules its webhook; false when the
@@ -187,28 +283,46 @@ func (e *Emulator) connect(r *http.Request, userID string, p provider) bool {
 		},
 	}
 	e.mu.Unlock()
+	e.stateChanged()
 	e.sendWebhook(event.EventType, event)
 	return true
 }
 
-func (e *Emulator) finishWithSuccess(w http.ResponseWriter, r *http.Request, t linkToken, p provider) {
-	if t.redirectURL == "" {
-		e.renderResult(w, http.StatusOK, p.name+" connected", p.name+" is now connected to your app.", "")
+func (e *Emulator) finishWithSuccess(w http.ResponseWriter, r *http.Request, f flow, t linkToken, p provider) {
+	if f.widget() || t.redirectURL == "" {
+		e.renderResult(w, r, f, http.StatusOK, resultPage{Heading: p.name + " connected",
+			Message: p.name + " is now connected to your app.", Event: "success", Provider: p.slug})
 		return
 	}
-	redirect(w, appendQuery(t.redirectURL, url.Values{"state": {"success"}}), http.StatusTemporaryRedirect)
+	redirect(w, appendQuery(t.redirectURL, url.Values{"state": {"success"}}), redirectStatus(r))
 }
 
 // finishWithError redirects to the token's redirect_url with the error, or
-// shows it when there is none (always for an unknown token).
-func (e *Emulator) finishWithError(w http.ResponseWriter, r *http.Request, t linkToken, errorType string, pageStatus int) {
+// shows it when there is none (always for an unknown token) or inside the
+// widget, whose page then tells the app.
+func (e *Emulator) finishWithError(w http.ResponseWriter, r *http.Request, f flow, t linkToken, errorType string, pageStatus int) {
 	message := errorMessage(errorType)
-	if t.redirectURL == "" {
-		e.renderResult(w, pageStatus, "Could not connect", message, errorType)
+	if f.widget() || t.redirectURL == "" {
+		event := "error"
+		if errorType == "user_cancelled" {
+			event = "exit"
+		}
+		e.renderResult(w, r, f, pageStatus, resultPage{Heading: "Could not connect", Message: message,
+			ErrorType: errorType, Event: event, Provider: t.provider})
 		return
 	}
 	target := appendQuery(t.redirectURL, url.Values{"state": {"error"}, "error_type": {errorType}, "error": {message}})
-	redirect(w, target, http.StatusTemporaryRedirect)
+	redirect(w, target, redirectStatus(r))
+}
+
+// redirectStatus is Junction's 307 for a link followed, and 303 after a
+// posted form, so that the browser does not post the form again to
+// redirect_url.
+func redirectStatus(r *http.Request) int {
+	if r.Method == http.MethodPost {
+		return http.StatusSeeOther
+	}
+	return http.StatusTemporaryRedirect
 }
 
 // redirect sets Location verbatim. http.Redirect would rewrite a relative

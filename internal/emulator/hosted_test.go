@@ -83,8 +83,7 @@ func TestLinkOutcomes(t *testing.T) {
 		button        string
 		wantErrorType string
 	}{
-		{"deny on OAuth", nil, "fitbit", "deny", "provider_credential_error"},
-		{"deny on password with on_error=redirect", map[string]any{"on_error": "redirect"}, "freestyle_libre", "deny", "provider_credential_error"},
+		{"deny on OAuth consent", nil, "fitbit", "deny", "required_scopes_not_granted"},
 		{"close with on_close=redirect", map[string]any{"on_close": "redirect"}, "oura", "close", "user_cancelled"},
 	}
 	for _, tt := range tests {
@@ -120,17 +119,23 @@ func TestLinkCloseAndInlineErrorsKeepTokenUsable(t *testing.T) {
 		t.Fatalf("close page:\n%s", closed.Body)
 	}
 
-	consent := h.consentURL(lt, "freestyle_libre")
-	denied := h.Do("GET", h.buttonURL(consent, "deny"), nil)
+	// A scripted deny on a password provider is a rejected sign-in, shown
+	// inline without on_error=redirect.
+	denied := h.Do("GET", completeURL(h, lt, "freestyle_libre", "deny"), nil)
 	expectStatus(t, denied, http.StatusOK)
-	if !strings.Contains(string(denied.Body), `role="alert"`) {
+	if !strings.Contains(string(denied.Body), `role="alert"`) || !strings.Contains(string(denied.Body), "provider_credential_error") {
 		t.Fatalf("password deny without on_error=redirect should show the error inline:\n%s", denied.Body)
 	}
 
-	params := redirectParams(t, h.Do("GET", h.buttonURL(consent, "approve"), nil), redirectTarget)
+	params := redirectParams(t, h.Do("GET", h.buttonURL(h.consentURL(lt, "oura"), "approve"), nil), redirectTarget)
 	if params.Get("state") != "success" {
 		t.Fatalf("token was spent by close or inline error: %v", params)
 	}
+}
+
+// completeURL is the scripted /link/complete URL for one action.
+func completeURL(h *harness, lt wireLinkToken, provider, action string) string {
+	return h.Base + "/link/complete?" + url.Values{"token": {lt.LinkToken}, "provider": {provider}, "action": {action}}.Encode()
 }
 
 func TestLinkForcedErrorTypes(t *testing.T) {

@@ -7,11 +7,10 @@ import (
 )
 
 func (e *Emulator) createLinkToken(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	t := &linkToken{
 		userID:            fields.requiredUUID("user_id"),
 		provider:          fields.optionalProviderSlug("provider"),
@@ -42,16 +41,18 @@ func (e *Emulator) createLinkToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.state.usersByID[t.userID]; !ok {
+	// The user's own id string is kept, not the request's copy: tokens
+	// are many, users few.
+	userID, ok := e.knownUserID(t.userID)
+	if !ok {
 		writeDetail(w, http.StatusNotFound, userNotFound)
 		return
 	}
-	e.pruneTokensLocked()
+	t.userID = userID
+	now := e.now()
 	t.token = newLinkToken()
-	t.expiresAt = e.now().Add(e.cfg.TokenTTL)
-	e.state.tokens[t.token] = t
+	t.expiresAt = now.Add(e.cfg.TokenTTL)
+	e.tokens.add(t, now)
 	writeJSON(w, http.StatusOK, wireLinkToken{LinkToken: t.token, LinkWebURL: e.linkWebURL(r, t.token)})
 }
 
@@ -92,7 +93,7 @@ func (e *Emulator) oauthProvider(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	slug := r.PathValue("oauth_provider")
+	slug := pathParam(r, "oauth_provider")
 	p, ok := findProvider(slug)
 	if !ok || !p.isOAuth() {
 		writeDetail(w, http.StatusBadRequest, "Invalid provider: "+slug+" is not an OAuth provider.")
@@ -122,7 +123,10 @@ func (e *Emulator) linkProviders(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []wireSourceLink{}
-	for _, p := range t.offeredProviders() {
+	for _, p := range catalogue {
+		if !t.shows(p) {
+			continue
+		}
 		item := wireSourceLink{
 			ID: p.id, Name: p.name, Slug: p.slug, Description: p.description,
 			Logo: e.logoURL(r, p.slug), AuthType: ptr(p.authType), FormComponents: map[string]any{},
@@ -157,15 +161,4 @@ func (t linkToken) allows(slug string) bool {
 		return t.provider == slug
 	}
 	return len(t.filterOnProviders) == 0 || slices.Contains(t.filterOnProviders, slug)
-}
-
-// offeredProviders is what the provider list shows for this token.
-func (t linkToken) offeredProviders() []provider {
-	var out []provider
-	for _, p := range catalogue {
-		if p.linkable() && t.allows(p.slug) {
-			out = append(out, p)
-		}
-	}
-	return out
 }

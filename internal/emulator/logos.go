@@ -11,7 +11,7 @@ import (
 // serveLogo answers /logos/{slug}.svg with a generated badge, so the demo
 // needs no external host.
 func (e *Emulator) serveLogo(w http.ResponseWriter, r *http.Request) {
-	slug, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
+	slug, ok := strings.CutSuffix(pathParam(r, "file"), ".svg")
 	p, found := findProvider(slug)
 	if !ok || !found {
 		writeDetail(w, http.StatusNotFound, "Not Found")

@@ -21,7 +21,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeDetail sends Junction's plain error shape {"detail":"<text>"}.
 func writeDetail(w http.ResponseWriter, status int, text string) {
-	writeJSON(w, status, map[string]string{"detail": text})
+	writeJSON(w, status, wireDetail{Detail: text})
+}
+
+type wireDetail struct {
+	Detail string `json:"detail"`
 }
 
 const userNotFound = "User not found"

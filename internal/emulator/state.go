@@ -4,24 +4,19 @@ import (
 	"time"
 )
 
-// state is everything the emulator remembers. Guarded by Emulator.mu.
+// state is the users and their connections. Guarded by Emulator.mu; link
+// tokens live apart, in a tokenStore.
 type state struct {
 	usersByID       map[string]*user
 	usersByClientID map[string]*user
 	// userOrder keeps users in creation order for stable pagination.
 	userOrder []*user
-	tokens    map[string]*linkToken
-	// attempts records webhook delivery attempts for /_emulator/deliveries.
-	attempts []deliveryAttempt
-	// closed stops new webhook deliveries after Close.
-	closed bool
 }
 
 func newState() state {
 	return state{
 		usersByID:       map[string]*user{},
 		usersByClientID: map[string]*user{},
-		tokens:          map[string]*linkToken{},
 	}
 }
 
@@ -57,92 +52,8 @@ const (
 	statusError     = "error"
 )
 
-type linkToken struct {
-	token             string
-	userID            string
-	provider          string // empty = let the user pick
-	redirectURL       string // empty = show a result page instead of redirecting
-	filterOnProviders []string
-	onError           string
-	onClose           string
-	expiresAt         time.Time
-	consumed          bool
-}
-
-// tokenStatus is what checking a link token found.
-type tokenStatus int
-
-const (
-	tokenValid tokenStatus = iota
-	tokenInvalid
-	tokenExpired
-	tokenConsumed
-)
-
-// errorType is the redirect error_type for a failed token check.
-func (s tokenStatus) errorType() string {
-	switch s {
-	case tokenExpired:
-		return "token_expired"
-	case tokenConsumed:
-		return "token_consumed"
-	default:
-		return "invalid_token"
-	}
-}
-
-// checkTokenLocked looks a token up. The returned copy is safe to use after
-// the lock is released. Caller holds e.mu.
-func (e *Emulator) checkTokenLocked(raw string) (linkToken, tokenStatus) {
-	t, ok := e.state.tokens[raw]
-	if !ok || raw == "" {
-		return linkToken{}, tokenInvalid
-	}
-	switch {
-	case t.consumed:
-		return *t, tokenConsumed
-	case !e.now().Before(t.expiresAt):
-		return *t, tokenExpired
-	default:
-		return *t, tokenValid
-	}
-}
-
-// checkToken looks a token up without changing it.
-func (e *Emulator) checkToken(raw string) (linkToken, tokenStatus) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.checkTokenLocked(raw)
-}
-
-// consumeToken marks a valid token used. Of several racing callers exactly
-// one gets tokenValid; the others see tokenConsumed.
-func (e *Emulator) consumeToken(raw string) (linkToken, tokenStatus) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	t, status := e.checkTokenLocked(raw)
-	if status == tokenValid {
-		e.state.tokens[raw].consumed = true
-	}
-	return t, status
-}
-
-// tokenRetention is how long spent tokens are remembered, so that a late
-// visit is told "expired" or "consumed" rather than "invalid".
-const tokenRetention = 24 * time.Hour
-
-// pruneTokensLocked forgets tokens long past their expiry, bounding memory of
-// a long-running development emulator. Caller holds e.mu.
-func (e *Emulator) pruneTokensLocked() {
-	cutoff := e.now().Add(-tokenRetention)
-	for raw, t := range e.state.tokens {
-		if t.expiresAt.Before(cutoff) {
-			delete(e.state.tokens, raw)
-		}
-	}
-}
-
-// deleteUserLocked removes a user, its connections and its link tokens.
+// deleteUserLocked removes a user and its connections; its link tokens
+// become invalid with it (see checkToken).
 func (e *Emulator) deleteUserLocked(u *user) {
 	delete(e.state.usersByID, u.id)
 	delete(e.state.usersByClientID, u.clientUserID)
@@ -152,11 +63,22 @@ func (e *Emulator) deleteUserLocked(u *user) {
 			break
 		}
 	}
-	for raw, t := range e.state.tokens {
-		if t.userID == u.id {
-			delete(e.state.tokens, raw)
-		}
+}
+
+// userExists reports whether the user id is known.
+func (e *Emulator) userExists(id string) bool {
+	_, ok := e.knownUserID(id)
+	return ok
+}
+
+// knownUserID returns the stored id string of a known user.
+func (e *Emulator) knownUserID(id string) (string, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if u, ok := e.state.usersByID[id]; ok {
+		return u.id, true
 	}
+	return "", false
 }
 
 // removeConnection forgets one provider connection of u.
@@ -170,8 +92,6 @@ func (u *user) removeConnection(slug string) {
 	}
 }
 
-// upsertConnection records a successful connection, replacing an errored
-// or older one for the same provider (a reconnect), and returns a copy.
 // connectionFor returns the user's connection to slug, adding it (in
 // listing order) when the user has none yet.
 func (u *user) connectionFor(slug string, now time.Time) *connection {
@@ -184,6 +104,8 @@ func (u *user) connectionFor(slug string, now time.Time) *connection {
 	return c
 }
 
+// upsertConnection records a successful connection, replacing an errored
+// or older one for the same provider (a reconnect), and returns a copy.
 func (u *user) upsertConnection(slug string, now time.Time) connection {
 	c := u.connectionFor(slug, now)
 	if c.externalUserID == "" {
@@ -193,4 +115,12 @@ func (u *user) upsertConnection(slug string, now time.Time) connection {
 	c.status = statusConnected
 	c.errorDetails = nil
 	return *c
+}
+
+// UserCount reports how many users exist (for tests that count Junction
+// users, e.g. "concurrent first requests create exactly one").
+func (e *Emulator) UserCount() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return len(e.state.usersByID)
 }

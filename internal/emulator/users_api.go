@@ -1,8 +1,9 @@
 package emulator
 
 import (
-	"github.com/google/uuid"
 	"net/http"
+
+	"github.com/google/uuid"
 )
 
 // defaultPageLimit and maxPageLimit follow GET /v2/user's query schema.
@@ -12,11 +13,10 @@ const (
 )
 
 func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request) {
-	body, ok := readJSONObject(w, r)
+	fields, ok := readFields(w, r)
 	if !ok {
 		return
 	}
-	fields := bodyFields{body: body}
 	candidate := &user{
 		clientUserID:      fields.requiredString("client_user_id"),
 		fallbackTimeZone:  fields.optionalString("fallback_time_zone"),
@@ -31,14 +31,15 @@ func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if existing, ok := e.state.usersByClientID[candidate.clientUserID]; ok {
-		writeJSON(w, http.StatusBadRequest, wireConflict{Detail: wireConflictDetail{
+		conflict := wireConflict{Detail: wireConflictDetail{
 			ErrorType:    "INVALID_REQUEST",
 			ErrorMessage: "Client user id already exists.",
 			UserID:       existing.id,
 			CreatedOn:    formatTime(existing.createdOn),
-		}})
+		}}
+		e.mu.Unlock()
+		writeJSON(w, http.StatusBadRequest, conflict)
 		return
 	}
 	candidate.id = uuid.NewString()
@@ -46,7 +47,10 @@ func (e *Emulator) createUser(w http.ResponseWriter, r *http.Request) {
 	e.state.usersByID[candidate.id] = candidate
 	e.state.usersByClientID[candidate.clientUserID] = candidate
 	e.state.userOrder = append(e.state.userOrder, candidate)
-	writeJSON(w, http.StatusOK, e.userToWire(r, candidate))
+	out := e.userToWire(r, candidate)
+	e.mu.Unlock()
+	e.stateChanged()
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (e *Emulator) listUsers(w http.ResponseWriter, r *http.Request) {
@@ -57,86 +61,112 @@ func (e *Emulator) listUsers(w http.ResponseWriter, r *http.Request) {
 		writeValidation(w, issues)
 		return
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.mu.RLock()
 	page := wireUsersPage{Users: []wireUser{}, Total: len(e.state.userOrder), Offset: offset, Limit: limit}
 	for i := offset; i < len(e.state.userOrder) && i < offset+limit; i++ {
 		page.Users = append(page.Users, e.userToWire(r, e.state.userOrder[i]))
 	}
+	e.mu.RUnlock()
 	writeJSON(w, http.StatusOK, page)
 }
 
 func (e *Emulator) getUser(w http.ResponseWriter, r *http.Request) {
-	e.withUser(w, r, func(u *user) {
-		writeJSON(w, http.StatusOK, e.userToWire(r, u))
-	})
+	e.viewUser(w, r, func(u *user) any { return e.userToWire(r, u) })
 }
 
 func (e *Emulator) resolveUser(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	u, ok := e.state.usersByClientID[r.PathValue("client_user_id")]
+	e.mu.RLock()
+	u, ok := e.state.usersByClientID[pathParam(r, "client_user_id")]
+	var out wireUser
+	if ok {
+		out = e.userToWire(r, u)
+	}
+	e.mu.RUnlock()
 	if !ok {
 		writeDetail(w, http.StatusNotFound, userNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, e.userToWire(r, u))
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (e *Emulator) deleteUser(w http.ResponseWriter, r *http.Request) {
-	e.withUser(w, r, func(u *user) {
+	e.updateUser(w, r, func(u *user) (int, any) {
 		e.deleteUserLocked(u)
-		writeJSON(w, http.StatusOK, wireSuccess{Success: true})
+		return http.StatusOK, wireSuccess{Success: true}
 	})
 }
 
 func (e *Emulator) connectedProviders(w http.ResponseWriter, r *http.Request) {
-	e.withUser(w, r, func(u *user) {
+	e.viewUser(w, r, func(u *user) any {
 		out := wireConnectedProviders{Providers: []wireProviderWithStatus{}}
 		for _, slug := range u.connectionOrder {
 			out.Providers = append(out.Providers, e.connectionToWire(r, u.connections[slug]))
 		}
-		writeJSON(w, http.StatusOK, out)
+		return out
 	})
 }
 
 func (e *Emulator) deregisterProvider(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("provider")
+	slug := pathParam(r, "provider")
 	if !isKnownProviderSlug(slug) {
 		writeValidation(w, []validationIssue{{
 			Type: "enum", Loc: []any{"path", "provider"}, Msg: "Input should be a valid provider slug", Input: slug,
 		}})
 		return
 	}
-	e.withUser(w, r, func(u *user) {
+	e.updateUser(w, r, func(u *user) (int, any) {
 		if _, ok := u.connections[slug]; !ok {
-			writeDetail(w, http.StatusNotFound, "Provider "+slug+" is not connected for this user.")
-			return
+			return http.StatusNotFound, wireDetail{Detail: "Provider " + slug + " is not connected for this user."}
 		}
 		u.removeConnection(slug)
-		writeJSON(w, http.StatusOK, wireSuccess{Success: true})
+		return http.StatusOK, wireSuccess{Success: true}
 	})
 }
 
 func (e *Emulator) signInToken(w http.ResponseWriter, r *http.Request) {
-	e.withUser(w, r, func(u *user) {
-		writeJSON(w, http.StatusOK, wireSignInToken{UserID: u.id, SignInToken: randomToken(32)})
+	e.viewUser(w, r, func(u *user) any {
+		return wireSignInToken{UserID: u.id, SignInToken: randomToken(32)}
 	})
 }
 
-// withUser resolves the {user_id} path parameter and runs fn under e.mu,
-// answering 422 for a malformed id and 404 for an unknown one.
-func (e *Emulator) withUser(w http.ResponseWriter, r *http.Request, fn func(u *user)) {
-	id, ok := pathUUID(w, "user_id", r.PathValue("user_id"))
+// viewUser resolves the {user_id} path parameter and renders that user
+// under a read lock, answering 422 for a malformed id and 404 for an
+// unknown one. The answer is encoded after the lock is released.
+func (e *Emulator) viewUser(w http.ResponseWriter, r *http.Request, render func(u *user) any) {
+	id, ok := pathUUID(w, "user_id", pathParam(r, "user_id"))
+	if !ok {
+		return
+	}
+	e.mu.RLock()
+	u, found := e.state.usersByID[id]
+	var out any
+	if found {
+		out = render(u)
+	}
+	e.mu.RUnlock()
+	if !found {
+		writeDetail(w, http.StatusNotFound, userNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// updateUser is viewUser for changes: fn runs under the write lock and
+// returns the status and body to send; a 200 also saves the state.
+func (e *Emulator) updateUser(w http.ResponseWriter, r *http.Request, fn func(u *user) (int, any)) {
+	id, ok := pathUUID(w, "user_id", pathParam(r, "user_id"))
 	if !ok {
 		return
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	u, ok := e.state.usersByID[id]
-	if !ok {
-		writeDetail(w, http.StatusNotFound, userNotFound)
-		return
+	u, found := e.state.usersByID[id]
+	status, out := http.StatusNotFound, any(wireDetail{Detail: userNotFound})
+	if found {
+		status, out = fn(u)
 	}
-	fn(u)
+	e.mu.Unlock()
+	if status == http.StatusOK {
+		e.stateChanged()
+	}
+	writeJSON(w, status, out)
 }

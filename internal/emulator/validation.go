@@ -71,6 +71,13 @@ func readJSONObject(w http.ResponseWriter, r *http.Request) (map[string]any, boo
 	return object, true
 }
 
+// readFields reads a JSON object body for field-by-field validation; on
+// failure it has already answered.
+func readFields(w http.ResponseWriter, r *http.Request) (*bodyFields, bool) {
+	body, ok := readJSONObject(w, r)
+	return &bodyFields{body: body}, ok
+}
+
 // bodyFields validates fields of a decoded body, collecting every issue
 // like pydantic does.
 type bodyFields struct {

@@ -7,11 +7,20 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
 // maxRecordedAttempts bounds the delivery log of a long-running emulator.
 const maxRecordedAttempts = 1000
+
+// deliveryLog records webhook delivery attempts for /_emulator/deliveries.
+type deliveryLog struct {
+	mu       sync.Mutex
+	attempts []deliveryAttempt
+	// closed stops new webhook deliveries after Close.
+	closed bool
+}
 
 // deliveryAttempt is one try at delivering a webhook, as listed by
 // GET /_emulator/deliveries.
@@ -38,14 +47,14 @@ func (e *Emulator) sendWebhook(eventType string, payload any) {
 		return
 	}
 	msgID := "msg_" + randomHex(14)
-	e.mu.Lock()
-	if e.state.closed {
-		e.mu.Unlock()
+	e.delivery.mu.Lock()
+	if e.delivery.closed {
+		e.delivery.mu.Unlock()
 		return
 	}
 	// Added under the lock that Close takes before Wait, so no Add races Wait.
 	e.deliveries.Add(1)
-	e.mu.Unlock()
+	e.delivery.mu.Unlock()
 	go e.deliver(msgID, eventType, body)
 }
 
@@ -122,10 +131,10 @@ func (e *Emulator) deliverOnce(msgID string, body []byte) (int, error) {
 }
 
 func (e *Emulator) recordAttempt(a deliveryAttempt) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.state.attempts = append(e.state.attempts, a)
-	if over := len(e.state.attempts) - maxRecordedAttempts; over > 0 {
-		e.state.attempts = append([]deliveryAttempt(nil), e.state.attempts[over:]...)
+	e.delivery.mu.Lock()
+	defer e.delivery.mu.Unlock()
+	e.delivery.attempts = append(e.delivery.attempts, a)
+	if over := len(e.delivery.attempts) - maxRecordedAttempts; over > 0 {
+		e.delivery.attempts = append([]deliveryAttempt(nil), e.delivery.attempts[over:]...)
 	}
 }

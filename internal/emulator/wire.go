@@ -262,3 +262,8 @@ func (e *Emulator) connectionToWire(r *http.Request, c *connection) wireProvider
 	}
 	return w
 }
+
+type wireDemoConnectionStatus struct {
+	Success bool   `json:"success"`
+	Detail  string `json:"detail"`
+}

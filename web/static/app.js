@@ -16,10 +16,10 @@
   // Friendly words per Link error_type (Junction's list is non-exhaustive:
   // anything else gets the generic text). {name} is the provider's name.
   var LINK_ERRORS = {
-    provider_credential_error: ["Sign-in didn't work", "{name} did not accept the sign-in. Check your details and try again."],
+    provider_credential_error: ["Sign-in didn't work", "{name} did not accept the email or password. Check them and try again."],
     incorrect_mfa_code: ["Wrong verification code", "The verification code was not accepted. Try again with a fresh code."],
     provider_password_expired: ["Password expired", "Your {name} password has expired. Renew it at {name}, then connect again."],
-    required_scopes_not_granted: ["Permissions missing", "You didn't grant all the permissions this app needs. Connect again and allow every requested permission."],
+    required_scopes_not_granted: ["Access not given", "You didn't allow {name} to share the data this app needs. To connect it, press Connect again and allow access."],
     duplicate_connection: ["Already connected to someone else", "This {name} account is already connected to another user. Use a different {name} account."],
     unsupported_region: ["Not available in your region", "{name} cannot be connected from your region."],
     provider_api_error: ["{name} is having trouble", "{name} did not respond as expected. Try again in a few minutes."],
@@ -30,18 +30,21 @@
   };
   var GENERIC_LINK_ERROR = ["Connection failed", "{name} could not be connected. Try again, and contact support if it keeps happening."];
 
-  // Problems Junction reports on an existing connection (webhooks).
+  // Problems Junction reports on an existing connection (webhooks); each
+  // is fixed by connecting again (Reconnect).
   var CONNECTION_ERRORS = {
-    token_refresh_failed: "Access to {name} expired. Disconnect and connect it again.",
-    provider_credential_error: "{name} no longer accepts the sign-in. Disconnect and connect it again.",
-    required_scopes_not_granted: "Some permissions were removed at {name}. Disconnect and connect it again."
+    token_refresh_failed: "Access to {name} expired. Reconnect to keep receiving data.",
+    provider_credential_error: "{name} no longer accepts the sign-in. Reconnect with your current details.",
+    required_scopes_not_granted: "Some permissions were removed at {name}. Reconnect and allow access."
   };
-  var GENERIC_CONNECTION_ERROR = "{name} reported a problem with this connection. Disconnect and connect it again.";
+  var GENERIC_CONNECTION_ERROR = "{name} reported a problem with this connection. Reconnect to fix it.";
 
   var $ = function (id) { return document.getElementById(id); };
   var state = {
     session: null,
     names: {},        // provider slug → display name
+    providers: [],    // GET /v1/providers
+    connections: [],  // GET /v1/connections
     attempt: null,    // the Link attempt in progress: {provider, popup, done}
     refreshGeneration: 0
   };
@@ -59,7 +62,10 @@
 
   function providerName(slug) {
     if (!slug) { return "The provider"; }
-    return state.names[slug] || String(slug).slice(0, 64);
+    if (state.names[slug]) { return state.names[slug]; }
+    // Before the catalogue has loaded (e.g. not signed in): "whoop_v2" → "Whoop v2".
+    var words = String(slug).slice(0, 64).replace(/_/g, " ");
+    return words.charAt(0).toUpperCase() + words.slice(1);
   }
 
   function fill(template, slug) {
@@ -174,6 +180,8 @@
     if (signedIn) {
       $("whoami").textContent = state.session.user ? "Signed in as " + state.session.user : "Signed in with your token";
     } else {
+      state.providers = [];
+      state.connections = [];
       $("providers").textContent = "";
       $("connections").textContent = "";
       $("outcome").hidden = true;
@@ -187,16 +195,34 @@
     return img;
   }
 
-  function renderProviders(providers) {
+  function connectionOf(slug) {
+    for (var i = 0; i < state.connections.length; i++) {
+      if (state.connections[i].provider === slug) { return state.connections[i]; }
+    }
+    return null;
+  }
+
+  function connectButton(slug, name, label) {
+    return el("button", { type: "button", class: "primary", "data-connect": slug, "aria-label": label + " " + name, text: label });
+  }
+
+  // renderProviders shows each provider with what can be done now: Connect,
+  // Reconnect when its connection needs attention, nothing when connected.
+  function renderProviders() {
     var list = $("providers");
     list.textContent = "";
-    providers.forEach(function (p) {
+    state.providers.forEach(function (p) {
       state.names[p.slug] = p.name;
+      var connection = connectionOf(p.slug);
       var action;
       if (p.auth_type === "sdk") {
-        action = el("span", { class: "muted small", text: "Mobile app only" });
+        action = el("span", { class: "note", text: "Mobile app only" });
+      } else if (connection && connection.status === "connected") {
+        action = el("span", { class: "badge connected", "data-state": "connected", text: "Connected" });
+      } else if (connection && connection.status === "error") {
+        action = connectButton(p.slug, p.name, "Reconnect");
       } else {
-        action = el("button", { type: "button", class: "primary", "data-connect": p.slug, "aria-label": "Connect " + p.name, text: "Connect" });
+        action = connectButton(p.slug, p.name, "Connect");
       }
       list.appendChild(el("li", { "data-provider": p.slug }, [
         logoImage(p.logo),
@@ -215,7 +241,8 @@
     return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   }
 
-  function renderConnections(connections) {
+  function renderConnections() {
+    var connections = state.connections;
     var list = $("connections");
     list.textContent = "";
     $("connections-empty").hidden = connections.length > 0;
@@ -231,10 +258,13 @@
       } else if (c.connected_at) {
         details.push(el("span", { class: "detail", text: "Since " + formatDate(c.connected_at) }));
       }
+      var actions = [];
+      if (c.status === "error") { actions.push(connectButton(c.provider, name, "Reconnect")); }
+      actions.push(el("button", { type: "button", class: "danger", "data-disconnect": c.provider, "aria-label": "Disconnect " + name, text: "Disconnect" }));
       list.appendChild(el("li", { "data-connection": c.provider, "data-status": c.status }, [
         logoImage(c.logo),
         el("span", { class: "info" }, details),
-        el("button", { type: "button", class: "danger", "data-disconnect": c.provider, "aria-label": "Disconnect " + name, text: "Disconnect" })
+        el("span", { class: "actions" }, actions)
       ]));
     });
   }
@@ -243,7 +273,8 @@
 
   function loadProviders() {
     return api("GET", "/v1/providers").then(function (data) {
-      renderProviders((data && data.providers) || []);
+      state.providers = (data && data.providers) || [];
+      renderProviders();
     }, function (err) {
       if (state.session) { showOutcome("error", "", "Could not load providers", describeApiError(err)); }
     });
@@ -251,9 +282,10 @@
 
   function loadConnections() {
     return api("GET", "/v1/connections").then(function (data) {
-      var connections = (data && data.connections) || [];
-      renderConnections(connections);
-      return connections;
+      state.connections = (data && data.connections) || [];
+      renderConnections();
+      renderProviders();
+      return state.connections;
     });
   }
 
@@ -439,6 +471,8 @@
       if (button && !button.disabled) { connect(button.getAttribute("data-connect"), button); }
     });
     $("connections").addEventListener("click", function (event) {
+      var reconnect = event.target.closest("button[data-connect]");
+      if (reconnect && !reconnect.disabled) { connect(reconnect.getAttribute("data-connect"), reconnect); }
       var button = event.target.closest("button[data-disconnect]");
       if (button && !button.disabled) { disconnect(button.getAttribute("data-disconnect"), button); }
     });
@@ -448,7 +482,12 @@
     state.session = loadSession();
     render();
     if (!state.session) {
-      if (returned) { showSignInError("Sign in again to see your connections."); }
+      // Back from Link without a session here (e.g. the README's curl
+      // walkthrough): still say how it went.
+      if (returned) {
+        showLinkOutcome(returned.status, returned.provider, returned.errorType);
+        $("outcome-message").textContent += " Sign in to see your connections.";
+      }
       return;
     }
     // Providers first so the outcome can name the provider properly.

@@ -1,29 +1,88 @@
-import { useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { useVitalLink } from "@tryvital/vital-link";
 
 // Where linkbff runs; its CORS_ALLOWED_ORIGINS must list this page's origin.
 const LINKBFF_URL = (import.meta.env.VITE_LINKBFF_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
+const LINKBFF_ORIGIN = new URL(LINKBFF_URL).origin;
 
-// Junction's callbacks carry a metadata object; its error type is what the
-// user should hear about.
+// After Link reports success, Junction's webhook may reach linkbff a moment
+// later: poll the connection list briefly.
+const REFRESH_ATTEMPTS = 8;
+const REFRESH_INTERVAL_MS = 750;
+
+// The widget's callbacks carry a metadata object (its shape is not
+// published by Junction; linkbff's emulator passes {state, provider,
+// error_type}). Treat it as a hint: the connection list is the truth.
 function errorTypeOf(metadata) {
   return metadata?.error_type ?? metadata?.errorType ?? "unknown";
 }
+
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function App() {
   const [token, setToken] = useState("");
   const [user, setUser] = useState("alice");
   const [provider, setProvider] = useState("oura");
-  const [linkWebURL, setLinkWebURL] = useState("");
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState({ kind: "idle", text: "Sign in, then connect a provider." });
+  const [connections, setConnections] = useState(null);
+
+  // useVitalLink keeps the callbacks it was first given, so they read the
+  // current token through a ref.
+  const tokenRef = useRef("");
+  tokenRef.current = token.trim();
+
+  const loadConnections = useCallback(async (until) => {
+    for (let attempt = 1; attempt <= REFRESH_ATTEMPTS; attempt++) {
+      const res = await fetch(`${LINKBFF_URL}/v1/connections`, { headers: { Authorization: `Bearer ${tokenRef.current}` } });
+      const data = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(data?.error?.message ?? `linkbff answered ${res.status}`);
+      setConnections(data.connections);
+      if (!until || until(data.connections)) return;
+      await delay(REFRESH_INTERVAL_MS);
+    }
+  }, []);
+
+  const refresh = useCallback((connectedProvider) => {
+    const until = connectedProvider ? (list) => list.some((c) => c.provider === connectedProvider && c.status === "connected") : null;
+    loadConnections(until).catch((err) => setStatus({ kind: "error", text: `Could not load connections: ${err.message}` }));
+  }, [loadConnections]);
+
+  const onSuccess = (metadata) => {
+    setStatus({ kind: "success", text: `Connected ${metadata?.provider ?? "the provider"}.` });
+    refresh(metadata?.provider);
+  };
+  const onExit = () => {
+    setStatus({ kind: "idle", text: "Link was closed; nothing was connected." });
+    refresh();
+  };
+  const onError = (metadata) => {
+    setStatus({ kind: "error", text: `Link reported an error: ${errorTypeOf(metadata)}.` });
+    refresh();
+  };
 
   const { open, ready, error } = useVitalLink({
     env: import.meta.env.VITE_JUNCTION_ENV || "sandbox",
     region: import.meta.env.VITE_JUNCTION_REGION || "us",
-    onSuccess: () => setStatus({ kind: "success", text: "Connected. linkbff's GET /v1/connections lists it once Junction's webhook arrives." }),
-    onExit: () => setStatus({ kind: "idle", text: "Link was closed; nothing was connected." }),
-    onError: (metadata) => setStatus({ kind: "error", text: `Link reported an error: ${errorTypeOf(metadata)}.` }),
+    onSuccess,
+    onExit,
+    onError,
+  });
+  // Without the widget (its script did not load, or is still loading),
+  // Connect opens link_web_url in a new window instead.
+  const widget = ready && !error;
+
+  // In that window linkbff's callback page posts the outcome back here.
+  useEffect(() => {
+    function onMessage(event) {
+      const data = event.data;
+      if (event.origin !== LINKBFF_ORIGIN || data?.type !== "linkbff:link") return;
+      if (data.status === "connected") onSuccess({ state: "success", provider: data.provider });
+      else if (data.status === "cancelled") onExit({ state: "exit" });
+      else onError({ state: "error", error_type: data.error_type });
+    }
+    window.addEventListener("message", onMessage);
+    return () => window.removeEventListener("message", onMessage);
   });
 
   // Dev mode only: the Vite dev server forwards /_dev to linkbff.
@@ -38,7 +97,9 @@ export function App() {
       const data = await res.json().catch(() => null);
       if (!res.ok || !data?.token) throw new Error(data?.error?.message ?? `dev sign-in answered ${res.status}`);
       setToken(data.token);
+      tokenRef.current = data.token;
       setStatus({ kind: "idle", text: `Signed in as ${data.user ?? user}.` });
+      refresh();
     } catch (err) {
       setStatus({ kind: "error", text: `Dev sign-in failed: ${err.message}` });
     } finally {
@@ -47,19 +108,28 @@ export function App() {
   }
 
   async function connect() {
+    // Opened inside the click, so popup blockers allow it.
+    const tab = widget ? null : window.open("about:blank", "junction-link");
     setBusy(true);
     try {
       const res = await fetch(`${LINKBFF_URL}/v1/link/token`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${token.trim()}`, "Content-Type": "application/json" },
+        headers: { Authorization: `Bearer ${tokenRef.current}`, "Content-Type": "application/json" },
         body: JSON.stringify(provider ? { provider } : {}),
       });
       const data = await res.json().catch(() => null);
       if (!res.ok) throw new Error(data?.error?.message ?? `linkbff answered ${res.status}`);
-      setLinkWebURL(data.link_web_url);
-      open(data.link_token); // the token string, not the whole response
-      setStatus({ kind: "idle", text: "Junction Link is open." });
+      if (widget) {
+        open(data.link_token); // the token string, not the whole response
+        setStatus({ kind: "idle", text: "Junction Link is open." });
+      } else if (tab) {
+        tab.location.href = data.link_web_url;
+        setStatus({ kind: "idle", text: "Junction Link is open in another window." });
+      } else {
+        window.location.assign(data.link_web_url); // popups blocked: go there
+      }
     } catch (err) {
+      tab?.close();
       const hint = err instanceof TypeError ? ` Is linkbff running at ${LINKBFF_URL} with CORS_ALLOWED_ORIGINS=${window.location.origin}?` : "";
       setStatus({ kind: "error", text: `Could not start Link: ${err.message}.${hint}` });
     } finally {
@@ -92,21 +162,39 @@ export function App() {
         <label htmlFor="provider">Provider slug (empty: let the user choose in Link)</label>
         <input id="provider" value={provider} onChange={(e) => setProvider(e.target.value.trim())} />
         <div className="row">
-          <button type="button" id="connect" className="primary" onClick={connect} disabled={busy || !ready || !token.trim()}>
-            {ready ? "Connect" : "Loading Link…"}
+          <button type="button" id="connect" className="primary" data-path={widget ? "widget" : "window"} onClick={connect} disabled={busy || !token.trim()}>
+            Connect
           </button>
         </div>
-        {error && <p className="status" data-kind="error">Could not load Junction Link's script.</p>}
-        {linkWebURL && (
-          <p className="muted">
-            Or open Link in a tab: <a id="link-web-url" href={linkWebURL} target="_blank" rel="noreferrer">link_web_url</a>
-          </p>
-        )}
+        <p id="link-path" className="muted">
+          {widget
+            ? "Connect opens the Link widget on this page."
+            : error
+              ? "The Link widget's script could not load, so Connect opens Link (link_web_url) in a new window."
+              : "The Link widget is still loading; until then Connect opens Link (link_web_url) in a new window."}
+        </p>
       </section>
 
       <p id="status" className="status" data-kind={status.kind} role="status" aria-live="polite">
         {status.text}
       </p>
+
+      <section aria-labelledby="connections-title">
+        <h2 id="connections-title">3. Connections</h2>
+        {connections === null ? (
+          <p className="muted">Sign in to see them.</p>
+        ) : connections.length === 0 ? (
+          <p className="muted" id="no-connections">Nothing connected yet.</p>
+        ) : (
+          <ul id="connections">
+            {connections.map((c) => (
+              <li key={c.provider} data-provider={c.provider} data-status={c.status}>
+                <strong>{c.name || c.provider}</strong> <span className="muted">{c.status}{c.error_type ? ` (${c.error_type})` : ""}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
     </main>
   );
 }
