@@ -21,6 +21,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -29,8 +30,12 @@ const (
 	hsSecret = "replica-test-hs256-secret-of-at-least-32-bytes"
 )
 
-// TestMain removes the binaries testkit built for this package's tests.
-func TestMain(m *testing.M) { testkit.Main(m) }
+// TestMain checks every exchange against the OpenAPI document and removes
+// the binaries testkit built for this package's tests.
+func TestMain(m *testing.M) {
+	testkit.UseContract(api.OpenAPI)
+	testkit.Main(m)
+}
 
 // freshDatabase creates a database for this test and drops it afterwards.
 func freshDatabase(t *testing.T, adminURL string) string {
