@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"sort"
+	"time"
 )
 
 // LinkRequest is what an app asks for when it wants a link token.
@@ -87,7 +88,7 @@ func (s *Service) openSession(ctx context.Context, appUserID string, req LinkReq
 	if err := s.store.CreateLinkSession(ctx, session); err != nil {
 		return LinkToken{}, err
 	}
-	return s.junction.LinkToken(ctx, LinkTokenRequest{
+	token, err := s.junction.LinkToken(ctx, LinkTokenRequest{
 		JunctionUserID:    m.JunctionUserID,
 		Provider:          req.Provider,
 		FilterOnProviders: req.FilterOnProviders,
@@ -97,6 +98,11 @@ func (s *Service) openSession(ctx context.Context, appUserID string, req LinkReq
 		RedirectOnError: true,
 		RedirectOnClose: true,
 	})
+	if err != nil {
+		return LinkToken{}, err
+	}
+	s.observer.LinkStarted(req.Provider)
+	return token, nil
 }
 
 func newSessionID() string {
@@ -168,8 +174,14 @@ func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callbac
 		if err != nil {
 			return LinkResult{}, err
 		}
-		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, s.now().UTC()); err != nil {
+		// Microseconds are what both stores keep, so the stored completion
+		// time tells whether this call recorded the outcome or a racing one did.
+		at := s.now().UTC().Truncate(time.Microsecond)
+		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, at); err != nil {
 			return LinkResult{}, err
+		}
+		if session.CompletedAt != nil && session.CompletedAt.Equal(at) {
+			s.observer.CallbackRecorded(*session.Outcome)
 		}
 	}
 	return LinkResult{Status: session.Outcome.Status, ErrorType: session.Outcome.ErrorType, Provider: session.Provider, ReturnTo: session.ReturnTo}, nil

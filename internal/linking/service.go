@@ -39,8 +39,10 @@ type Config struct {
 	// FreshWebhookWindow is how long a connection known only from a webhook
 	// is shown when Junction does not list it yet; default 10m.
 	FreshWebhookWindow time.Duration
-	Now                func() time.Time
-	Logger             zerolog.Logger
+	// Observer hears how Link flows go (metrics); default NopObserver.
+	Observer Observer
+	Now      func() time.Time
+	Logger   zerolog.Logger
 }
 
 // Service is the linking domain.
@@ -51,6 +53,7 @@ type Service struct {
 	returnURLs *ReturnPolicy
 	allowlist  ProviderAllowlist
 	freshness  time.Duration
+	observer   Observer
 	now        func() time.Time
 	log        zerolog.Logger
 
@@ -77,6 +80,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
 	s := &Service{
 		junction:   cfg.Junction,
 		store:      cfg.Store,
@@ -84,6 +90,7 @@ func New(cfg Config) (*Service, error) {
 		returnURLs: returnURLs,
 		allowlist:  cfg.Providers,
 		freshness:  cfg.FreshWebhookWindow,
+		observer:   cfg.Observer,
 		now:        cfg.Now,
 		log:        cfg.Logger,
 	}
