@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -59,8 +60,11 @@ func accessLog(log zerolog.Logger) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			log.Info().
-				Str("request_id", requestIDFrom(r.Context())).
+			ev := log.Info()
+			if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+				ev = ev.Str("trace_id", sc.TraceID().String())
+			}
+			ev.Str("request_id", requestIDFrom(r.Context())).
 				Str("method", r.Method).
 				Str("path", r.URL.Path).
 				Str("route", chi.RouteContext(r.Context()).RoutePattern()).

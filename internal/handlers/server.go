@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
-	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -34,7 +33,7 @@ type Deps struct {
 	Linking  *linking.Service
 	Verifier TokenVerifier
 	// Webhooks verifies Svix signatures; nil disables the webhook route.
-	Webhooks *svix.Webhook
+	Webhooks WebhookVerifier
 	// DevIssuer and Emulator exist only in dev mode.
 	DevIssuer *auth.DevIssuer
 	Emulator  http.Handler
@@ -45,6 +44,14 @@ type Deps struct {
 	UserLimiter        ratelimit.Limiter
 	IPLimiter          ratelimit.Limiter
 	TrustedProxyHeader string
+	// Observe wraps every request inside the request id, where chi knows
+	// the route pattern once it is answered: metrics, trace attributes.
+	Observe []func(http.Handler) http.Handler
+}
+
+// WebhookVerifier checks a delivery's Svix signature (svix.Webhook does).
+type WebhookVerifier interface {
+	Verify(payload []byte, headers http.Header) error
 }
 
 // RequestDeadline bounds every request; the server's write timeout must be
@@ -54,7 +61,9 @@ const RequestDeadline = 20 * time.Second
 // New returns linkbff's HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
+	r.Use(requestID)
+	r.Use(d.Observe...)
+	r.Use(accessLog(d.Log), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
 	addRoutes(r, d)
 	return r
 }

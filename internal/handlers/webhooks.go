@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/rs/zerolog"
-	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/linkbff/linkbff/internal/linking"
 )
@@ -18,7 +17,7 @@ const maxWebhookBody = 1 << 20
 // anything is parsed, then applies the event once per svix-id. Verified
 // events it cannot use are still acknowledged: a failure would only make
 // Junction retry for days. The body is never logged.
-func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service) http.Handler {
+func handleWebhook(log zerolog.Logger, wh WebhookVerifier, svc *linking.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWebhookBody))
 		if err != nil {
