@@ -20,6 +20,7 @@ import (
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/junctionadapter"
 	"github.com/linkbff/linkbff/internal/linking"
+	"github.com/linkbff/linkbff/internal/metrics"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/postgres"
@@ -30,6 +31,7 @@ import (
 // app is linkbff wired together.
 type app struct {
 	handler http.Handler
+	metrics http.Handler // served on METRICS_ADDR only
 	store   *store.Store
 	close   func()
 }
@@ -54,13 +56,15 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		}
 	}()
 
+	m := metrics.New()
+
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	opened = append(opened, func() { _ = st.Close() })
 
-	upstream, err := openJunction(cfg, publicURL, log)
+	upstream, err := openJunction(cfg, publicURL, log, m.ObserveJunction)
 	if err != nil {
 		return nil, err
 	}
@@ -72,11 +76,12 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 
 	webhooks, err := webhookVerifier(upstream.webhookSecret, log)
+	webhooks = m.WebhookVerifier(webhooks)
 	if err != nil {
 		return nil, err
 	}
 
-	limits, err := openRateLimits(ctx, cfg)
+	limits, err := openRateLimits(ctx, cfg, m)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +93,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		PublicURL:  publicURL,
 		ReturnURLs: cfg.ReturnURLs,
 		Providers:  cfg.Providers,
+		Observer:   m,
 		Logger:     log,
 	})
 	if err != nil {
@@ -97,6 +103,9 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	readyChecks := []handlers.ReadyCheck{{Name: "database", Check: st.Ping}, {Name: "auth_keys", Check: verifier.Ready}}
 	if limits.ready != nil {
 		readyChecks = append(readyChecks, *limits.ready)
+	}
+	for _, c := range readyChecks {
+		m.Health(c.Name, c.Check)
 	}
 	var demo http.Handler
 	if cfg.ServeDemo {
@@ -115,8 +124,9 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		UserLimiter:        limits.user,
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
+		Observe:            []func(http.Handler) http.Handler{m.Middleware},
 	})
-	return &app{handler: handler, store: st, close: opened.close}, nil
+	return &app{handler: handler, metrics: m.Handler(), store: st, close: opened.close}, nil
 }
 
 func openStore(ctx context.Context, databaseURL string) (*store.Store, error) {
@@ -144,7 +154,7 @@ type upstream struct {
 	close         func()
 }
 
-func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upstream, error) {
+func openJunction(cfg config.Config, publicURL string, log zerolog.Logger, observers ...junction.Observer) (upstream, error) {
 	u := upstream{webhookSecret: cfg.Junction.WebhookSecret, close: func() {}}
 	apiKey, baseURL := cfg.Junction.APIKey, cfg.Junction.BaseURL
 	if cfg.Dev.Enabled {
@@ -161,7 +171,7 @@ func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upst
 		}
 		u.emulator, u.close = withEmulatorKey(emu.Handler(), apiKey), emu.Close
 	}
-	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL})
+	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL, Observers: observers})
 	if err != nil {
 		u.close()
 		return upstream{}, fmt.Errorf("junction client: %w", err)
@@ -204,7 +214,7 @@ func openAuth(ctx context.Context, cfg config.Config, publicURL string) (*auth.V
 
 // webhookVerifier checks Junction's Svix signatures; nil (the route off)
 // without a secret.
-func webhookVerifier(secret string, log zerolog.Logger) (*svix.Webhook, error) {
+func webhookVerifier(secret string, log zerolog.Logger) (handlers.WebhookVerifier, error) {
 	if secret == "" {
 		log.Warn().Msg("JUNCTION_WEBHOOK_SECRET is not set: POST /webhooks/junction is disabled and connections are known only from Junction's providers endpoint")
 		return nil, nil
@@ -225,17 +235,21 @@ type rateLimits struct {
 
 // openRateLimits keeps budgets in memory, or in Redis to share them across
 // replicas.
-func openRateLimits(ctx context.Context, cfg config.Config) (rateLimits, error) {
+func openRateLimits(ctx context.Context, cfg config.Config, m *metrics.Metrics) (rateLimits, error) {
 	if cfg.RedisURL == "" {
-		return rateLimits{user: ratelimit.NewMemory(cfg.RateLimitUser), ip: ratelimit.NewMemory(cfg.RateLimitIP), close: func() {}}, nil
+		return rateLimits{
+			user:  m.Limiter(ratelimit.NewMemory(cfg.RateLimitUser), "memory"),
+			ip:    m.Limiter(ratelimit.NewMemory(cfg.RateLimitIP), "memory"),
+			close: func() {},
+		}, nil
 	}
 	client, err := ratelimit.OpenRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		return rateLimits{}, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	return rateLimits{
-		user:  ratelimit.NewRedis(client, "linkbff:rl:user:", cfg.RateLimitUser),
-		ip:    ratelimit.NewRedis(client, "linkbff:rl:ip:", cfg.RateLimitIP),
+		user:  m.Limiter(ratelimit.NewRedis(client, "linkbff:rl:user:", cfg.RateLimitUser), "redis"),
+		ip:    m.Limiter(ratelimit.NewRedis(client, "linkbff:rl:ip:", cfg.RateLimitIP), "redis"),
 		ready: &handlers.ReadyCheck{Name: "redis", Check: pingRedis(client)},
 		close: func() { _ = client.Close() },
 	}, nil
