@@ -35,3 +35,12 @@ func serveMetrics(addr string, metrics http.Handler, log zerolog.Logger) (stop f
 		_ = srv.Shutdown(ctx)
 	}, nil
 }
+
+// flushTraces sends the spans still buffered before linkbff exits.
+func flushTraces(stop func(context.Context) error, log zerolog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		log.Warn().Err(err).Msg("could not flush traces")
+	}
+}

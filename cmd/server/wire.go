@@ -25,6 +25,7 @@ import (
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/postgres"
 	"github.com/linkbff/linkbff/internal/store/sqlite"
+	"github.com/linkbff/linkbff/internal/tracing"
 	"github.com/linkbff/linkbff/web"
 )
 
@@ -57,6 +58,11 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}()
 
 	m := metrics.New()
+	tr, stopTracing, err := tracing.Open(ctx, cfg.Tracing)
+	if err != nil {
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+	}
+	opened = append(opened, func() { flushTraces(stopTracing, log) })
 
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -64,7 +70,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 	opened = append(opened, func() { _ = st.Close() })
 
-	upstream, err := openJunction(cfg, publicURL, log, m.ObserveJunction)
+	upstream, err := openJunction(cfg, publicURL, log, tr.ObserveJunction, m.ObserveJunction)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +95,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 
 	svc, err := linking.New(linking.Config{
 		Junction:   junctionadapter.New(upstream.client),
-		Store:      st,
+		Store:      tr.Store(st, st.System()),
 		PublicURL:  publicURL,
 		ReturnURLs: cfg.ReturnURLs,
 		Providers:  cfg.Providers,
@@ -111,7 +117,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	if cfg.ServeDemo {
 		demo = web.Demo()
 	}
-	handler := handlers.New(handlers.Deps{
+	handler := tr.Handler(handlers.New(handlers.Deps{
 		Log:                log,
 		Linking:            svc,
 		Verifier:           verifier,
@@ -125,7 +131,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
 		Observe:            []func(http.Handler) http.Handler{m.Middleware},
-	})
+	}))
 	return &app{handler: handler, metrics: m.Handler(), store: st, close: opened.close}, nil
 }
 
