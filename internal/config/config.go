@@ -263,7 +263,7 @@ var settings = []setting{
 			c.LogFormat = strings.ToLower(v)
 			return oneOf(c.LogFormat, "json", "console")
 		}},
-	{name: "METRICS_ADDR", help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9090, or :9090 for the platform's scraper; never LISTEN_ADDR's port; empty = off",
+	{name: "METRICS_ADDR", help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464, or :9464 for the platform's scraper; never LISTEN_ADDR's port; empty = off",
 		parse: func(c *Config, v string) error {
 			c.MetricsAddr = v
 			if v == "" {

@@ -184,14 +184,14 @@ func TestObservabilitySettings(t *testing.T) {
 		t.Fatalf("metrics and tracing must be off by default: %q %+v", c.MetricsAddr, c.Tracing)
 	}
 	c, err = Load(env(map[string]string{
-		"METRICS_ADDR": "127.0.0.1:9090", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
+		"METRICS_ADDR": "127.0.0.1:9464", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
 		"OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=a%2Cb, tenant = blue", "OTEL_SERVICE_NAME": "bff",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]string{"x-api-key": "a,b", "tenant": "blue"}
-	if c.MetricsAddr != "127.0.0.1:9090" || c.Tracing.Endpoint != "http://collector:4318" || c.Tracing.ServiceName != "bff" || !maps.Equal(c.Tracing.Headers, want) {
+	if c.MetricsAddr != "127.0.0.1:9464" || c.Tracing.Endpoint != "http://collector:4318" || c.Tracing.ServiceName != "bff" || !maps.Equal(c.Tracing.Headers, want) {
 		t.Fatalf("got %q %+v", c.MetricsAddr, c.Tracing)
 	}
 }

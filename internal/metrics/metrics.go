@@ -100,15 +100,19 @@ func New() *Metrics {
 			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200},
 		}),
 	}
-	m.reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.own()...)
+	return m
+}
+
+// own are linkbff's collectors.
+func (m *Metrics) own() []prometheus.Collector {
+	return []prometheus.Collector{
 		m.requests, m.requestDuration,
 		m.junctionCalls, m.junctionDuration, m.junctionRetries,
 		m.webhooks, m.rateLimits, m.health,
 		m.linkTokens, m.callbacks, m.confirmed, m.linkToConnection,
-	)
-	return m
+	}
 }
 
 // Handler serves the metrics for Prometheus, in OpenMetrics when asked, so
