@@ -59,7 +59,7 @@ const recordLinkTokens = `(function () {
   window.__linkTokenResponses = [];
   window.fetch = function (input, init) {
     return realFetch.apply(this, arguments).then(function (res) {
-      if (String(input).indexOf("/v1/link/token") >= 0) {
+      if (String(input instanceof Request ? input.url : input).indexOf("/v1/link/token") >= 0) {
         res.clone().json().then(function (body) { window.__linkTokenResponses.push(body); }, function () {});
       }
       return res;

@@ -1,8 +1,13 @@
 import { useState } from "react";
 import { useVitalLink } from "@tryvital/vital-link";
+import { linkbffClient } from "./api/linkbff";
 
 // Where linkbff runs; its CORS_ALLOWED_ORIGINS must list this page's origin.
 const LINKBFF_URL = (import.meta.env.VITE_LINKBFF_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
+// The typed client generated from linkbff's OpenAPI document.
+const linkbff = linkbffClient(LINKBFF_URL);
+// Dev mode only: the Vite dev server forwards /_dev to linkbff.
+const devServer = linkbffClient("");
 
 // Junction's callbacks carry a metadata object; its error type is what the
 // user should hear about.
@@ -26,17 +31,10 @@ export function App() {
     onError: (metadata) => setStatus({ kind: "error", text: `Link reported an error: ${errorTypeOf(metadata)}.` }),
   });
 
-  // Dev mode only: the Vite dev server forwards /_dev to linkbff.
   async function devSignIn() {
     setBusy(true);
     try {
-      const res = await fetch("/_dev/token", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ user }),
-      });
-      const data = await res.json().catch(() => null);
-      if (!res.ok || !data?.token) throw new Error(data?.error?.message ?? `dev sign-in answered ${res.status}`);
+      const data = await devServer.devToken(user);
       setToken(data.token);
       setStatus({ kind: "idle", text: `Signed in as ${data.user ?? user}.` });
     } catch (err) {
@@ -49,13 +47,7 @@ export function App() {
   async function connect() {
     setBusy(true);
     try {
-      const res = await fetch(`${LINKBFF_URL}/v1/link/token`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${token.trim()}`, "Content-Type": "application/json" },
-        body: JSON.stringify(provider ? { provider } : {}),
-      });
-      const data = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(data?.error?.message ?? `linkbff answered ${res.status}`);
+      const data = await linkbff.linkToken(token.trim(), provider ? { provider } : {});
       setLinkWebURL(data.link_web_url);
       open(data.link_token); // the token string, not the whole response
       setStatus({ kind: "idle", text: "Junction Link is open." });
