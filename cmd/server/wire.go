@@ -130,7 +130,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		UserLimiter:        limits.user,
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
-		Observe:            []func(http.Handler) http.Handler{m.Middleware},
+		Requests:           m,
 	}))
 	return &app{handler: handler, metrics: m.Handler(), store: st, close: opened.close}, nil
 }

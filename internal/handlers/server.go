@@ -44,9 +44,22 @@ type Deps struct {
 	UserLimiter        ratelimit.Limiter
 	IPLimiter          ratelimit.Limiter
 	TrustedProxyHeader string
-	// Observe wraps every request inside the request id, where chi knows
-	// the route pattern once it is answered: metrics, trace attributes.
-	Observe []func(http.Handler) http.Handler
+	// Requests hears of every answered request (metrics); nil for none.
+	Requests RequestObserver
+}
+
+// RequestObserver hears of each request once it is answered, as the access
+// log sees it.
+type RequestObserver interface {
+	ObserveRequest(ctx context.Context, req AnsweredRequest)
+}
+
+// AnsweredRequest is one request as the access log records it. Route is
+// chi's pattern, never the raw path.
+type AnsweredRequest struct {
+	Route, Method, RequestID string
+	Status                   int
+	Elapsed                  time.Duration
 }
 
 // WebhookVerifier checks a delivery's Svix signature (svix.Webhook does).
@@ -61,9 +74,7 @@ const RequestDeadline = 20 * time.Second
 // New returns linkbff's HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID)
-	r.Use(d.Observe...)
-	r.Use(accessLog(d.Log), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
+	r.Use(requestID, accessLog(d.Log, d.Requests), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
 	addRoutes(r, d)
 	return r
 }

@@ -50,50 +50,28 @@ var latencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10,
 func New() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "http_requests_total",
-			Help: "HTTP requests answered, by route pattern, method and status.",
-		}, []string{"route", "method", "status"}),
-		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "http_request_duration_seconds",
-			Help:    "Time to answer an HTTP request, by route pattern and method.",
-			Buckets: latencyBuckets,
-		}, []string{"route", "method"}),
-		junctionCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "junction_calls_total",
-			Help: "Calls to Junction's API, retries included, by operation and outcome (2xx, 4xx, 429, 5xx, timeout, network, bad_response, canceled).",
-		}, []string{"operation", "outcome"}),
-		junctionDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "junction_call_duration_seconds",
-			Help:    "Time a call to Junction took, retries and their waits included, by operation.",
-			Buckets: latencyBuckets,
-		}, []string{"operation"}),
-		junctionRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "junction_retries_total",
-			Help: "Requests to Junction repeated after a retryable failure, by operation.",
-		}, []string{"operation"}),
-		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "webhooks_total",
-			Help: "Junction webhook deliveries, by event type and outcome (applied, duplicate, unknown_user, ignored, unusable, rejected_signature).",
-		}, []string{"event_type", "outcome"}),
-		rateLimits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "rate_limit_decisions_total",
-			Help: "Rate-limit decisions, by route pattern, limiter backend (memory, redis) and decision (allowed, limited, error).",
-		}, []string{"route", "backend", "decision"}),
+		requests: counter("http_requests_total",
+			"HTTP requests answered, by route pattern, method and status.", "route", "method", "status"),
+		requestDuration: histogram("http_request_duration_seconds",
+			"Time to answer an HTTP request, by route pattern and method.", latencyBuckets, "route", "method"),
+		junctionCalls: counter("junction_calls_total",
+			"Calls to Junction's API, retries included, by operation and outcome (2xx, 4xx, 429, 5xx, timeout, network, bad_response, canceled).", "operation", "outcome"),
+		junctionDuration: histogram("junction_call_duration_seconds",
+			"Time a call to Junction took, retries and their waits included, by operation.", latencyBuckets, "operation"),
+		junctionRetries: counter("junction_retries_total",
+			"Requests to Junction repeated after a retryable failure, by operation.", "operation"),
+		webhooks: counter("webhooks_total",
+			"Junction webhook deliveries, by event type and outcome (applied, duplicate, unknown_user, ignored, unusable, rejected_signature).", "event_type", "outcome"),
+		rateLimits: counter("rate_limit_decisions_total",
+			"Rate-limit decisions, by route pattern, limiter backend (memory, redis) and decision (allowed, limited, error).", "route", "backend", "decision"),
 		health: &healthCollector{desc: prometheus.NewDesc(namespace+"_dependency_up",
 			"Whether a dependency answered its check at scrape time (1) or not (0).", []string{"dependency"}, nil)},
-		linkTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "link_tokens_total",
-			Help: "Link tokens minted: users who opened Link, by provider (picker: the user chooses in Link).",
-		}, []string{"provider"}),
-		callbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "link_callbacks_total",
-			Help: "Link outcomes recorded at the callback (first one per session), by status and Junction's error_type (other: an unknown type).",
-		}, []string{"status", "error_type"}),
-		confirmed: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: namespace, Name: "connections_confirmed_total",
-			Help: "Connections Junction confirmed by webhook, by provider and whether a link session led to them (via: link, other).",
-		}, []string{"provider", "via"}),
+		linkTokens: counter("link_tokens_total",
+			"Link tokens minted: users who opened Link, by provider (picker: the user chooses in Link).", "provider"),
+		callbacks: counter("link_callbacks_total",
+			"Link outcomes recorded at the callback (first one per session), by status and Junction's error_type (other: an unknown type).", "status", "error_type"),
+		confirmed: counter("connections_confirmed_total",
+			"Connections Junction confirmed by webhook, by provider and whether a link session led to them (via: link, other).", "provider", "via"),
 		linkToConnection: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: namespace, Name: "link_to_connection_seconds",
 			Help:    "Time from minting a link token to Junction confirming the connection it led to.",
@@ -103,6 +81,14 @@ func New() *Metrics {
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.own()...)
 	return m
+}
+
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, labels)
+}
+
+func histogram(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets}, labels)
 }
 
 // own are linkbff's collectors.

@@ -10,42 +10,26 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/linkbff/linkbff/internal/handlers"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 )
 
-// Middleware counts and times every request by its chi route pattern. It
-// must run inside the router (chi's Use), where the pattern is known once
-// the request is answered. Latencies carry the trace and request ids as an
-// exemplar.
-func (m *Metrics) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r)
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		route, method := routeOf(r), methodOf(r.Method)
-		m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-		observe(m.requestDuration.WithLabelValues(route, method), time.Since(start), exemplar(r.Context(), w.Header().Get("X-Request-Id")))
-	})
-}
+var _ handlers.RequestObserver = (*Metrics)(nil)
 
-// routeOf is the request's route pattern, or "unmatched".
-func routeOf(r *http.Request) string {
-	if rctx := chi.RouteContext(r.Context()); rctx != nil {
-		if p := rctx.RoutePattern(); p != "" {
-			return p
-		}
+// ObserveRequest counts and times an answered request by its route pattern.
+// Its latency carries the trace and request ids as an exemplar.
+func (m *Metrics) ObserveRequest(ctx context.Context, req handlers.AnsweredRequest) {
+	route, method := req.Route, methodOf(req.Method)
+	if route == "" {
+		route = "unmatched"
 	}
-	return "unmatched"
+	m.requests.WithLabelValues(route, method, strconv.Itoa(req.Status)).Inc()
+	observe(m.requestDuration.WithLabelValues(route, method), req.Elapsed, exemplar(ctx, req.RequestID))
 }
 
 func methodOf(method string) string {
