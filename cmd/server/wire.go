@@ -76,7 +76,7 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 	opened = append(opened, upstream.close)
 
-	verifier, devIssuer, err := openAuth(ctx, cfg, publicURL)
+	verifier, devIssuer, issuer, err := openAuth(ctx, cfg, publicURL)
 	if err != nil {
 		return nil, err
 	}
@@ -94,13 +94,14 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	opened = append(opened, limits.close)
 
 	svc, err := linking.New(linking.Config{
-		Junction:   junctionadapter.New(upstream.client),
-		Store:      tr.Store(st, st.System()),
-		PublicURL:  publicURL,
-		ReturnURLs: cfg.ReturnURLs,
-		Providers:  cfg.Providers,
-		Observer:   m,
-		Logger:     log,
+		Junction:      junctionadapter.New(upstream.client),
+		Store:         tr.Store(st, st.System()),
+		PublicURL:     publicURL,
+		ReturnURLs:    cfg.ReturnURLs,
+		Providers:     cfg.Providers,
+		ClientUserIDs: linking.ClientUserIDs{Namespace: cfg.ClientUserNamespace, Issuer: issuer},
+		Observer:      m,
+		Logger:        log,
 	})
 	if err != nil {
 		return nil, err
@@ -200,22 +201,21 @@ func withEmulatorKey(h http.Handler, key string) http.Handler {
 }
 
 // openAuth builds the token verifier: the identity provider's, or with the
-// dev sign-in the dev issuer's own key.
-func openAuth(ctx context.Context, cfg config.Config, publicURL string) (*auth.Verifier, *auth.DevIssuer, error) {
+// dev sign-in the dev issuer's own key. issuer is the iss it accepts.
+func openAuth(ctx context.Context, cfg config.Config, publicURL string) (_ *auth.Verifier, _ *auth.DevIssuer, issuer string, err error) {
 	authCfg := cfg.Auth
 	var devIssuer *auth.DevIssuer
 	if cfg.Dev.SignIn {
-		var err error
 		if devIssuer, err = auth.NewDevIssuer(publicURL, time.Hour); err != nil {
-			return nil, nil, err
+			return nil, nil, "", err
 		}
 		authCfg = devIssuer.Config()
 	}
 	verifier, err := auth.NewVerifier(ctx, authCfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("auth: %w", err)
+		return nil, nil, "", fmt.Errorf("auth: %w", err)
 	}
-	return verifier, devIssuer, nil
+	return verifier, devIssuer, authCfg.Issuer, nil
 }
 
 // webhookVerifier checks Junction's Svix signatures; nil (the route off)

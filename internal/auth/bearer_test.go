@@ -57,7 +57,7 @@ func TestPrincipalContext(t *testing.T) {
 	if _, ok := PrincipalFrom(t.Context()); ok {
 		t.Fatal("PrincipalFrom found a principal in a bare context")
 	}
-	want := Principal{UserID: "u1", Issuer: testIssuer}
+	want := Principal{UserID: "u1"}
 	got, ok := PrincipalFrom(WithPrincipal(t.Context(), want))
 	if !ok || got != want {
 		t.Fatalf("PrincipalFrom = %+v, %v; want %+v, true", got, ok, want)

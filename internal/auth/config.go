@@ -20,17 +20,29 @@ type Config struct {
 	HS256Secret string
 	// Issuer is required; a token's iss must equal it.
 	Issuer string
-	// Audience, when set, must be among a token's aud values.
+	// Audience, when set, must be among a token's aud values, so tokens minted
+	// for another API are refused. Empty skips the check; whether that is
+	// allowed is the deployment config's decision, not this package's.
 	Audience string
 	// Algorithms is the allowlist of token algs. Default: RS256, ES256 and
 	// EdDSA in JWKS mode, HS256 in HS256 mode. "none" is never allowed, and HS*
 	// is refused in JWKS mode (algorithm confusion).
 	Algorithms []string
-	// UserClaim names the claim holding the app user id; default "sub".
+	// UserClaim names the claim holding the app user id; default "sub". Its
+	// value must be a string of 1 to 255 bytes of valid UTF-8, not blank and
+	// without control characters.
 	UserClaim string
 	// Leeway tolerates clock skew on exp, nbf and iat; zero means 30s, max 60s.
 	Leeway time.Duration
-	// HTTPClient fetches the JWKS; default has a 10s timeout.
+	// MaxTokenAge caps a token's lifetime, exp minus iat, so a stolen token
+	// or one minted for years cannot be replayed for long. While it applies,
+	// a token without iat is refused: its lifetime cannot be told. Zero means
+	// 24h; NoMaxTokenAge (any negative value) turns the cap off, and then iat
+	// is optional.
+	MaxTokenAge time.Duration
+	// HTTPClient fetches the JWKS; default has a 10s timeout. Its timeout
+	// (10s if unset) also bounds how long a token with an unknown kid may
+	// wait for a refresh, within the request's own deadline.
 	HTTPClient *http.Client
 	// JWKSRefreshInterval is how often the JWKS is refetched; default 1h, min 1m.
 	JWKSRefreshInterval time.Duration
@@ -39,10 +51,11 @@ type Config struct {
 	JWKSUnknownKIDRateLimit time.Duration
 }
 
-const (
-	modeJWKS  = "jwks"
-	modeHS256 = "hs256"
+// NoMaxTokenAge, as Config.MaxTokenAge, accepts tokens of any lifetime.
+const NoMaxTokenAge time.Duration = -1
 
+const (
+	defaultMaxTokenAge             = 24 * time.Hour
 	minHS256SecretBytes            = 32
 	defaultLeeway                  = 30 * time.Second
 	maxLeeway                      = 60 * time.Second
@@ -119,6 +132,12 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.Leeway = defaultLeeway
 	case cfg.Leeway > maxLeeway:
 		return cfg, configErr("Leeway", "%s exceeds the maximum of %s", cfg.Leeway, maxLeeway)
+	}
+	switch {
+	case cfg.MaxTokenAge == 0:
+		cfg.MaxTokenAge = defaultMaxTokenAge
+	case cfg.MaxTokenAge < 0:
+		cfg.MaxTokenAge = NoMaxTokenAge
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: defaultJWKSFetchTimeout}

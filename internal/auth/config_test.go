@@ -35,12 +35,15 @@ func TestNewVerifierConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := NewVerifier(t.Context(), tc.cfg)
+			err := tc.cfg.Validate()
 			if err == nil {
-				t.Fatalf("NewVerifier succeeded (mode %s), want error containing %q", v.Mode(), tc.wantErr)
+				t.Fatalf("Validate = nil, want error containing %q", tc.wantErr)
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error = %q, want it to contain %q", err, tc.wantErr)
+			}
+			if v, newErr := NewVerifier(t.Context(), tc.cfg); newErr == nil || newErr.Error() != err.Error() {
+				t.Fatalf("NewVerifier = %p, %v; want Validate's error %q", v, newErr, err)
 			}
 			for _, secret := range []string{testSecret, "hunter2", strings.Repeat("s", 31)} {
 				if strings.Contains(err.Error(), secret) {
@@ -64,6 +67,9 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
 			got, err := tc.cfg.withDefaults()
 			if err != nil {
 				t.Fatalf("withDefaults: %v", err)
@@ -71,13 +77,28 @@ func TestConfigDefaults(t *testing.T) {
 			if algs := strings.Join(got.Algorithms, ","); algs != tc.wantAlgorithms {
 				t.Errorf("Algorithms = %s, want %s", algs, tc.wantAlgorithms)
 			}
-			if got.UserClaim != "sub" || got.Leeway != 30*time.Second || got.JWKSRefreshInterval != time.Hour || got.JWKSUnknownKIDRateLimit != 30*time.Second {
-				t.Errorf("defaults = claim %q leeway %s refresh %s unknown-kid %s", got.UserClaim, got.Leeway, got.JWKSRefreshInterval, got.JWKSUnknownKIDRateLimit)
+			if got.UserClaim != "sub" || got.Leeway != 30*time.Second || got.MaxTokenAge != 24*time.Hour || got.JWKSRefreshInterval != time.Hour || got.JWKSUnknownKIDRateLimit != 30*time.Second {
+				t.Errorf("defaults = claim %q leeway %s max age %s refresh %s unknown-kid %s", got.UserClaim, got.Leeway, got.MaxTokenAge, got.JWKSRefreshInterval, got.JWKSUnknownKIDRateLimit)
 			}
 			if got.HTTPClient == nil || got.HTTPClient.Timeout != 10*time.Second {
 				t.Errorf("HTTPClient = %+v, want one with a 10s timeout", got.HTTPClient)
 			}
 		})
+	}
+}
+
+func TestConfigMaxTokenAge(t *testing.T) {
+	for _, tc := range []struct{ in, want time.Duration }{
+		{0, 24 * time.Hour},
+		{time.Hour, time.Hour},
+		{30 * 24 * time.Hour, 30 * 24 * time.Hour},
+		{NoMaxTokenAge, NoMaxTokenAge},
+		{-time.Hour, NoMaxTokenAge},
+	} {
+		got, err := Config{HS256Secret: testSecret, Issuer: testIssuer, MaxTokenAge: tc.in}.withDefaults()
+		if err != nil || got.MaxTokenAge != tc.want {
+			t.Errorf("MaxTokenAge %s: got %s, %v; want %s", tc.in, got.MaxTokenAge, err, tc.want)
+		}
 	}
 }
 
@@ -94,9 +115,6 @@ func TestConfigKeepsCallerHTTPClient(t *testing.T) {
 
 func TestHS256ModeIsReadyImmediately(t *testing.T) {
 	v := mustVerifier(t, hs256Config())
-	if v.Mode() != "hs256" {
-		t.Fatalf("Mode = %q, want hs256", v.Mode())
-	}
 	if err := v.Ready(t.Context()); err != nil {
 		t.Fatalf("Ready: %v", err)
 	}

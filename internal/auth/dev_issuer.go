@@ -10,8 +10,8 @@ import (
 	"github.com/linkbff/linkbff/internal/linking"
 )
 
-// DevAudience is the aud of dev tokens, so they cannot pass for a real IdP's.
-const DevAudience = "linkbff-dev"
+// devAudience is the aud of dev tokens, so they cannot pass for a real IdP's.
+const devAudience = "linkbff-dev"
 
 const (
 	devKeyBytes     = 32
@@ -55,7 +55,7 @@ func (d *DevIssuer) Issue(userID string) (token string, expiresAt time.Time, err
 	claims := jwt.RegisteredClaims{
 		Issuer:    d.issuer,
 		Subject:   userID,
-		Audience:  jwt.ClaimStrings{DevAudience},
+		Audience:  jwt.ClaimStrings{devAudience},
 		IssuedAt:  jwt.NewNumericDate(now),
 		NotBefore: jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(expiresAt),
@@ -72,7 +72,7 @@ func (d *DevIssuer) Config() Config {
 	return Config{
 		HS256Secret: string(d.key),
 		Issuer:      d.issuer,
-		Audience:    DevAudience,
+		Audience:    devAudience,
 	}
 }
 

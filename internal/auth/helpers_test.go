@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -114,6 +115,20 @@ func signHS(t testing.TB, method jwt.SigningMethod, secret []byte, kid string, c
 	return signed
 }
 
+// signPayload signs payload verbatim with HS256 and testSecret, so a test
+// can send claims that jwt.MapClaims could not encode (invalid UTF-8, any
+// JSON at all).
+func signPayload(t testing.TB, payload []byte) string {
+	t.Helper()
+	encoding := base64.RawURLEncoding
+	signingString := encoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + encoding.EncodeToString(payload)
+	signature, err := jwt.SigningMethodHS256.Sign(signingString, []byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signingString + "." + encoding.EncodeToString(signature)
+}
+
 func unsignedToken(t testing.TB, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	token := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
@@ -132,9 +147,10 @@ type jwksServer struct {
 	*httptest.Server
 	fetches atomic.Int64
 
-	mu   sync.Mutex
-	body []byte
-	down bool
+	mu    sync.Mutex
+	body  []byte
+	down  bool
+	stall bool // hold each request until the client gives up
 }
 
 func newJWKSServer(t testing.TB, signers ...testSigner) *jwksServer {
@@ -144,8 +160,12 @@ func newJWKSServer(t testing.TB, signers ...testSigner) *jwksServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fetches.Add(1)
 		s.mu.Lock()
-		body, down := s.body, s.down
+		body, down, stall := s.body, s.down, s.stall
 		s.mu.Unlock()
+		if stall {
+			<-r.Context().Done()
+			return
+		}
 		if down {
 			http.Error(w, "unavailable", http.StatusServiceUnavailable)
 			return
@@ -176,14 +196,32 @@ func (s *jwksServer) publish(t testing.TB, signers ...testSigner) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.serve(string(body))
+}
+
+// serve replaces the served document with body as is.
+func (s *jwksServer) serve(body string) {
 	s.mu.Lock()
-	s.body = body
+	s.body = []byte(body)
 	s.mu.Unlock()
+}
+
+// published returns the document being served.
+func (s *jwksServer) published() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.body)
 }
 
 func (s *jwksServer) setDown(down bool) {
 	s.mu.Lock()
 	s.down = down
+	s.mu.Unlock()
+}
+
+func (s *jwksServer) setStall(stall bool) {
+	s.mu.Lock()
+	s.stall = stall
 	s.mu.Unlock()
 }
 

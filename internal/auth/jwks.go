@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,189 +16,226 @@ import (
 )
 
 const (
-	// Retry delays after a failed fetch, so a JWKS that is down at startup is
-	// picked up soon without hammering it.
+	// maxJWKSBytes bounds what a misbehaving JWKS endpoint can make us read.
+	maxJWKSBytes = 1 << 20
+	// Retry delays while no key could be loaded yet, so a JWKS that is down
+	// at startup is picked up soon without hammering it.
 	jwksRetryMin = time.Second
 	jwksRetryMax = time.Minute
 )
 
-// keyfunc reads keys through the jwkset.Storage interface.
-var _ jwkset.Storage = (*remoteKeySet)(nil)
+var errJWKSTooLarge = fmt.Errorf("JWKS response exceeds %d bytes", maxJWKSBytes)
 
-var errUnknownKIDRefreshLimited = errors.New("JWKS refresh for an unknown key skipped: rate limited")
-
-// remoteKeySet is a jwkset.Storage holding the keys of one remote JWKS. It
-// replaces jwkset's HTTP client storage because that one makes unknown-kid
-// callers wait for the rate limiter (up to a minute) and shares that wait
-// with the fetch deadline; here a caller either joins the fetch in flight,
-// starts one if the limiter allows, or is refused at once.
-type remoteKeySet struct {
-	*jwkset.MemoryJWKSet // KeyRead and KeyReadAll are overridden below.
-
-	url         string
-	redactedURL string // scheme://host/path: no credentials or query in errors
-	client      *http.Client
-	timeout     time.Duration
-	baseCtx     context.Context // ends background and shared fetches
-
-	unknownKIDLimiter *rate.Limiter
-
-	mu       sync.Mutex
-	inflight *jwksFetch
-	lastErr  error
+// jwksKeys is the key set of one remote JWKS. jwkset fetches and refreshes
+// it:
+//   - NoErrorReturnFirstHTTPReq: an unreachable JWKS at startup does not
+//     fail construction (Ready reports it instead);
+//   - RefreshInterval: refetched in the background on a schedule;
+//   - RefreshUnknownKID: a token whose kid is unknown refetches at once, at
+//     most once per Config.JWKSUnknownKIDRateLimit;
+//   - RateLimitWaitMax (the fetch timeout) and the request's own deadline
+//     bound how long such a caller waits for the limiter and the fetch
+//     together; a caller that would have to wait past either is refused at
+//     once.
+//
+// What jwkset does not do is kept here, each with a test showing why:
+//   - signingKeyStore: jwkset stores whatever a 200 response lists, so an
+//     empty set would log every user out, and encryption or symmetric keys
+//     would be offered for signatures (TestJWKSKeepsOnlySigningKeys);
+//   - retryWhileEmpty: jwkset refetches only on its schedule or for an
+//     unknown kid, so a JWKS down at startup would stay unused for up to an
+//     hour while /readyz keeps tokens away (TestReadyRecoversWithoutTokens);
+//   - cappedTransport: jwkset decodes the response without a size limit
+//     (TestOversizedJWKSIsRefused);
+//   - redactedError: jwkset's errors quote the whole URL, credentials and
+//     query included (TestNewVerifierDoesNotFailOnUnreachableJWKS).
+//
+// Accepted difference from the fetcher this replaced: a token whose new kid
+// arrives while another token's refresh is in flight does not share that
+// refresh; with the default limit it is refused at once and passes on retry.
+type jwksKeys struct {
+	client       jwkset.Storage // what keyfunc reads keys from
+	store        *signingKeyStore
+	url          string
+	fetchOptions jwkset.HTTPClientStorageOptions // of one fetch into store
 }
 
-// jwksFetch is one fetch that concurrent callers share.
-type jwksFetch struct {
-	done chan struct{}
-	err  error // written before done is closed
-}
+func newJWKSKeys(ctx context.Context, cfg Config) (*jwksKeys, error) {
+	fetchTimeout := cfg.HTTPClient.Timeout
+	if fetchTimeout <= 0 {
+		fetchTimeout = defaultJWKSFetchTimeout
+	}
+	client := *cfg.HTTPClient
+	client.Transport = cappedTransport{base: cfg.HTTPClient.Transport}
+	store := &signingKeyStore{MemoryJWKSet: jwkset.NewMemoryStorage(), redactedURL: redactURL(cfg.JWKSURL)}
+	k := &jwksKeys{
+		store: store,
+		url:   cfg.JWKSURL,
+		fetchOptions: jwkset.HTTPClientStorageOptions{
+			Client:      &client,
+			Ctx:         ctx,
+			HTTPTimeout: fetchTimeout,
+			// Failures go to the handler, not to the caller: keys are
+			// absent until a fetch succeeds, and Ready says so.
+			NoErrorReturnFirstHTTPReq: true,
+			RefreshErrorHandler:       store.fetchFailed,
+			Storage:                   store,
+		},
+	}
 
-func newRemoteKeySet(ctx context.Context, cfg Config) *remoteKeySet {
-	timeout := cfg.HTTPClient.Timeout
-	if timeout <= 0 {
-		timeout = defaultJWKSFetchTimeout
+	scheduled := k.fetchOptions
+	scheduled.RefreshInterval = cfg.JWKSRefreshInterval
+	remote, err := jwkset.NewStorageFromHTTP(cfg.JWKSURL, scheduled) // fetches once before returning
+	if err != nil {
+		return nil, fmt.Errorf("auth config: JWKS URL %s is not usable", store.redactedURL)
 	}
-	return &remoteKeySet{
-		MemoryJWKSet:      jwkset.NewMemoryStorage(),
-		url:               cfg.JWKSURL,
-		redactedURL:       redactURL(cfg.JWKSURL),
-		client:            cfg.HTTPClient,
-		timeout:           timeout,
-		baseCtx:           ctx,
-		unknownKIDLimiter: rate.NewLimiter(rate.Every(cfg.JWKSUnknownKIDRateLimit), 1),
-	}
-}
-
-// KeyRead returns the key with keyID, refetching the JWKS first (rate
-// limited) when the kid is unknown, so keys rotated in by the IdP work
-// before the next scheduled refresh.
-func (s *remoteKeySet) KeyRead(ctx context.Context, keyID string) (jwkset.JWK, error) {
-	jwk, err := s.MemoryJWKSet.KeyRead(ctx, keyID)
-	if !errors.Is(err, jwkset.ErrKeyNotFound) {
-		return jwk, err
-	}
-	err = s.refreshAndRetry(ctx, func() (readErr error) {
-		jwk, readErr = s.MemoryJWKSet.KeyRead(ctx, keyID)
-		return readErr
+	k.client, err = jwkset.NewHTTPClient(jwkset.HTTPClientOptions{
+		HTTPURLs:          map[string]jwkset.Storage{cfg.JWKSURL: remote},
+		RateLimitWaitMax:  fetchTimeout,
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(cfg.JWKSUnknownKIDRateLimit), 1),
 	})
 	if err != nil {
-		return jwkset.JWK{}, fmt.Errorf("unknown key id: %w", err)
+		return nil, fmt.Errorf("auth: JWKS client: %w", err)
 	}
-	return jwk, nil
+	if !store.hasKeys() {
+		go k.retryWhileEmpty(ctx)
+	}
+	return k, nil
 }
 
-// KeyReadAll serves tokens without a kid; an empty set gets the same rate
-// limited refetch as an unknown kid.
-func (s *remoteKeySet) KeyReadAll(ctx context.Context) ([]jwkset.JWK, error) {
-	keys, err := s.MemoryJWKSet.KeyReadAll(ctx)
-	if err != nil || len(keys) > 0 {
-		return keys, err
-	}
-	err = s.refreshAndRetry(ctx, func() (readErr error) {
-		keys, readErr = s.MemoryJWKSet.KeyReadAll(ctx)
-		if readErr == nil && len(keys) == 0 {
-			readErr = errors.New("JWKS has no keys")
-		}
-		return readErr
-	})
-	if err != nil {
-		return nil, err
-	}
-	return keys, nil
-}
-
-// refreshAndRetry refreshes the JWKS (rate limited) and runs read again. A
-// fetch already in flight is joined, but it may have begun before the key
-// was published or the JWKS came back, so if read still fails after a joined
-// fetch, one fetch of our own is tried, again subject to the rate limit.
-func (s *remoteKeySet) refreshAndRetry(ctx context.Context, read func() error) error {
-	var err error
-	for range 2 {
-		started, refreshErr := s.refresh(ctx, true)
-		if refreshErr != nil {
-			err = refreshErr
-		} else if err = read(); err == nil {
-			return nil
-		}
-		if started || errors.Is(refreshErr, errUnknownKIDRefreshLimited) || ctx.Err() != nil {
-			break
-		}
-	}
-	return err
-}
-
-// hasKeys reports whether at least one usable key is loaded, and otherwise
-// the last fetch error.
-func (s *remoteKeySet) hasKeys(ctx context.Context) (bool, error) {
-	keys, _ := s.MemoryJWKSet.KeyReadAll(ctx)
-	if len(keys) > 0 {
-		return true, nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return false, s.lastErr
-}
-
-// refresh joins the fetch in flight or starts one, reporting which. With
-// limited set it starts a fetch only when the unknown-kid limiter allows. The
-// fetch runs on baseCtx so one caller giving up does not fail it for the
-// others; ctx only bounds how long this caller waits.
-func (s *remoteKeySet) refresh(ctx context.Context, limited bool) (started bool, err error) {
-	s.mu.Lock()
-	fetch := s.inflight
-	if fetch == nil {
-		if limited && !s.unknownKIDLimiter.Allow() {
-			s.mu.Unlock()
-			return false, errUnknownKIDRefreshLimited
-		}
-		fetch = &jwksFetch{done: make(chan struct{})}
-		s.inflight = fetch
-		started = true
-		go s.runFetch(fetch)
-	}
-	s.mu.Unlock()
-
-	select {
-	case <-fetch.done:
-		return started, fetch.err
-	case <-ctx.Done():
-		return started, ctx.Err()
-	}
-}
-
-func (s *remoteKeySet) runFetch(fetch *jwksFetch) {
-	err := s.fetch(s.baseCtx)
-	s.mu.Lock()
-	s.lastErr = err
-	s.inflight = nil
-	s.mu.Unlock()
-	fetch.err = err
-	close(fetch.done)
-}
-
-// keepFresh refetches every interval, and sooner with backoff after a failed
-// fetch, until baseCtx ends.
-func (s *remoteKeySet) keepFresh(interval time.Duration, lastFetchFailed bool) {
-	retry := jwksRetryMin
-	next := func(failed bool) time.Duration {
-		if !failed {
-			retry = jwksRetryMin
-			return interval
-		}
-		delay := min(retry, interval)
-		retry = min(retry*2, jwksRetryMax)
-		return delay
-	}
-	timer := time.NewTimer(next(lastFetchFailed))
+// retryWhileEmpty refetches with backoff until a key is loaded or ctx ends.
+// A one-shot jwkset storage writing into the same store does each fetch,
+// outside the unknown-kid limiter so tokens keep their own refetches.
+func (k *jwksKeys) retryWhileEmpty(ctx context.Context) {
+	delay := jwksRetryMin
+	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	for {
 		select {
-		case <-s.baseCtx.Done():
+		case <-ctx.Done():
 			return
 		case <-timer.C:
 		}
-		_, err := s.refresh(s.baseCtx, false)
-		timer.Reset(next(err != nil))
+		if !k.store.hasKeys() {
+			_, _ = jwkset.NewStorageFromHTTP(k.url, k.fetchOptions) // failures reach fetchFailed
+		}
+		if k.store.hasKeys() {
+			return
+		}
+		delay = min(delay*2, jwksRetryMax)
+		timer.Reset(delay)
 	}
+}
+
+// ready returns nil once a key is loaded, else the last fetch failure.
+func (k *jwksKeys) ready() error {
+	if k.store.hasKeys() {
+		return nil
+	}
+	return k.store.lastFailure()
+}
+
+// signingKeyStore is where jwkset writes each fetched key set. It keeps
+// only keys meant for signatures and refuses a set without any, so the
+// previous keys stay in place: a JWKS hiccup must not log every user out.
+type signingKeyStore struct {
+	*jwkset.MemoryJWKSet // KeyReplaceAll is overridden below.
+	redactedURL          string
+
+	mu      sync.Mutex
+	lastErr error
+}
+
+func (s *signingKeyStore) KeyReplaceAll(ctx context.Context, keys []jwkset.JWK) error {
+	published := len(keys)
+	keys = slices.DeleteFunc(keys, func(key jwkset.JWK) bool {
+		m := key.Marshal()
+		return m.USE == jwkset.UseEnc || m.KTY == jwkset.KtyOct
+	})
+	if len(keys) == 0 {
+		return fmt.Errorf("no usable signing keys among %d published", published)
+	}
+	if err := s.MemoryJWKSet.KeyReplaceAll(ctx, keys); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.lastErr = nil
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *signingKeyStore) hasKeys() bool {
+	keys, _ := s.MemoryJWKSet.KeyReadAll(context.Background())
+	return len(keys) > 0
+}
+
+// fetchFailed is jwkset's RefreshErrorHandler.
+func (s *signingKeyStore) fetchFailed(_ context.Context, err error) {
+	s.mu.Lock()
+	s.lastErr = redactedError(s.redactedURL, err)
+	s.mu.Unlock()
+}
+
+func (s *signingKeyStore) lastFailure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastErr == nil {
+		return errors.New("no JWKS fetch has succeeded yet")
+	}
+	return s.lastErr
+}
+
+// redactedError names the JWKS by redactedURL. An *url.Error is replaced by
+// its cause: jwkset's text around it repeats the full URL.
+func redactedError(redactedURL string, err error) error {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	return fmt.Errorf("fetch JWKS from %s: %w", redactedURL, err)
+}
+
+// redactURL keeps scheme, host and path: enough to tell which JWKS failed,
+// without credentials or query parameters that may carry secrets.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the JWKS URL"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// cappedTransport stops reading a JWKS response after maxJWKSBytes.
+type cappedTransport struct {
+	base http.RoundTripper // nil means http.DefaultTransport
+}
+
+func (t cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &cappedBody{ReadCloser: resp.Body, left: maxJWKSBytes}
+	return resp, nil
+}
+
+type cappedBody struct {
+	io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, errJWKSTooLarge
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= int64(n)
+	return n, err
 }

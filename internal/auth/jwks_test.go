@@ -1,10 +1,11 @@
 package auth
 
 import (
-	"errors"
+	"context"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/linkbff/linkbff/internal/linking"
 )
@@ -34,18 +35,20 @@ func TestUnknownKIDRefreshPicksUpRotatedKey(t *testing.T) {
 	server.publish(t, oldKey, newKey, laterKey)
 	token := laterKey.sign(t, validClaims())
 	_, err := verifier.Verify(t.Context(), token)
-	if appErr := assertRejected(t, err, token); !errors.Is(appErr, errUnknownKIDRefreshLimited) {
-		t.Errorf("reason = %v, want rate-limited refresh", appErr.Err)
-	}
+	assertRejected(t, err, token)
 	if got := server.fetches.Load(); got != 2 {
 		t.Fatalf("fetches = %d, want still 2", got)
 	}
 }
 
+// The default limit, not a test's hour: a flood of unknown kids costs the
+// identity provider one fetch per 30 s.
 func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 	known := newRSASigner(t, "known")
 	server := newJWKSServer(t, known)
-	verifier := mustVerifier(t, jwksConfig(server.URL))
+	cfg := jwksConfig(server.URL)
+	cfg.JWKSUnknownKIDRateLimit = 0
+	verifier := mustVerifier(t, cfg)
 
 	const attackers = 64
 	tokens := make([]string, attackers)
@@ -75,6 +78,58 @@ func TestUnknownKIDFloodIsRateLimited(t *testing.T) {
 	}
 }
 
+// verifyWithin runs Verify and fails the test if it has not returned after
+// limit, far longer than the refusal should take.
+func verifyWithin(t *testing.T, ctx context.Context, verifier *Verifier, token string, limit time.Duration) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		_, err := verifier.Verify(ctx, token)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(limit):
+		t.Fatalf("Verify still waiting after %s", limit)
+		return nil
+	}
+}
+
+// Once the limiter is spent, an unknown kid is refused at once rather than
+// holding the request until the next refresh is allowed (30 s later).
+func TestUnknownKIDIsRefusedAtOnceWhileLimited(t *testing.T) {
+	server := newJWKSServer(t, newRSASigner(t, "known"))
+	cfg := jwksConfig(server.URL)
+	cfg.JWKSUnknownKIDRateLimit = 0
+	verifier := mustVerifier(t, cfg)
+
+	for _, kid := range []string{"ghost-1", "ghost-2"} {
+		token := newEdSigner(t, kid).sign(t, validClaims())
+		// t.Context() has no deadline: only the verifier bounds the wait.
+		assertRejected(t, verifyWithin(t, t.Context(), verifier, token, 5*time.Second), token)
+	}
+	if got := server.fetches.Load(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (start + one unknown-kid refresh)", got)
+	}
+}
+
+// An unknown-kid refresh against a JWKS that does not answer ends with the
+// request's deadline, not the 10 s fetch timeout.
+func TestUnknownKIDRefreshEndsWithTheRequest(t *testing.T) {
+	server := newJWKSServer(t, newRSASigner(t, "known"))
+	verifier := mustVerifier(t, jwksConfig(server.URL))
+	server.setStall(true)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	token := newEdSigner(t, "rotated").sign(t, validClaims())
+	assertRejected(t, verifyWithin(t, ctx, verifier, token, 5*time.Second), token)
+	if got := server.fetches.Load(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (start + the abandoned refresh)", got)
+	}
+}
+
 func TestReadyWhenJWKSDownAtStartThenUp(t *testing.T) {
 	signer := newRSASigner(t, "k1")
 	server := newJWKSServer(t, signer)
@@ -82,9 +137,6 @@ func TestReadyWhenJWKSDownAtStartThenUp(t *testing.T) {
 	const querySecret = "s3cr3t-query-value"
 	verifier := mustVerifier(t, jwksConfig(server.URL+"/jwks?token="+querySecret))
 
-	if got := verifier.Mode(); got != "jwks" {
-		t.Fatalf("Mode = %q, want jwks", got)
-	}
 	err := verifier.Ready(t.Context())
 	if err == nil {
 		t.Fatal("Ready = nil with no keys loaded")
@@ -109,63 +161,80 @@ func TestReadyWhenJWKSDownAtStartThenUp(t *testing.T) {
 	}
 }
 
+// jwkset quotes the whole URL in connection errors; Ready's cause, which
+// /readyz logs, must not carry its credentials or query.
 func TestNewVerifierDoesNotFailOnUnreachableJWKS(t *testing.T) {
 	server := newJWKSServer(t)
-	url := server.URL
 	server.Close() // connection refused from now on
+	const secret = "s3cr3t-query-value"
+	url := strings.Replace(server.URL, "http://", "http://user:"+secret+"@", 1) + "/jwks?key=" + secret
 
 	verifier, err := NewVerifier(t.Context(), jwksConfig(url))
 	if err != nil {
 		t.Fatalf("NewVerifier: %v", err)
 	}
-	if err := verifier.Ready(t.Context()); err == nil {
+	err = verifier.Ready(t.Context())
+	if err == nil {
 		t.Fatal("Ready = nil for an unreachable JWKS")
+	}
+	if !strings.Contains(err.Error(), "refused") {
+		t.Errorf("Ready error = %v, want the connection failure as cause", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("Ready error leaks the URL's credentials or query: %v", err)
 	}
 }
 
-func TestParseSigningKeys(t *testing.T) {
-	signer := newECSigner(t, "sig")
-	server := newJWKSServer(t, signer)
-	server.mu.Lock()
-	published := string(server.body)
-	server.mu.Unlock()
-	sigKey := strings.TrimSuffix(strings.TrimPrefix(published, `{"keys":[`), `]}`)
-	encKey := strings.Replace(sigKey, `"use":"sig"`, `"use":"enc"`, 1)
-	const octKey = `{"kty":"oct","kid":"hmac","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}`
-	const brokenKey = `{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"}`
+// Nothing but the verifier itself calls the JWKS again after a failed
+// start: no token arrives while /readyz keeps the instance out of service.
+func TestReadyRecoversWithoutTokens(t *testing.T) {
+	server := newJWKSServer(t, newRSASigner(t, "k1"))
+	server.setDown(true)
+	verifier := mustVerifier(t, jwksConfig(server.URL))
+	if err := verifier.Ready(t.Context()); err == nil {
+		t.Fatal("Ready = nil with no keys loaded")
+	}
 
-	tests := []struct {
-		name     string
-		body     string
-		wantKIDs []string // nil means an error
-	}{
-		{name: "signing key", body: published, wantKIDs: []string{"sig"}},
-		{name: "enc, oct and broken keys skipped", body: `{"keys":[` + encKey + `,` + octKey + `,` + brokenKey + `,` + sigKey + `]}`, wantKIDs: []string{"sig"}},
-		{name: "only unusable keys", body: `{"keys":[` + octKey + `,` + encKey + `]}`},
-		{name: "empty set", body: `{"keys":[]}`},
-		{name: "not JSON", body: `<html>`},
+	server.setDown(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for verifier.Ready(t.Context()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("Ready still failing 5s after the JWKS came back (%d fetches)", server.fetches.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			keys, err := parseSigningKeys([]byte(tc.body))
-			if tc.wantKIDs == nil {
-				if err == nil {
-					t.Fatalf("parsed %d keys, want error", len(keys))
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("parseSigningKeys: %v", err)
-			}
-			var kids []string
-			for _, key := range keys {
-				kids = append(kids, key.Marshal().KID)
-			}
-			if strings.Join(kids, ",") != strings.Join(tc.wantKIDs, ",") {
-				t.Fatalf("kids = %v, want %v", kids, tc.wantKIDs)
-			}
-		})
+}
+
+func TestBackgroundRefreshReplacesKeys(t *testing.T) {
+	oldKey := newRSASigner(t, "old")
+	newKey := newECSigner(t, "new")
+	server := newJWKSServer(t, oldKey)
+	cfg, err := jwksConfig(server.URL).withDefaults()
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg.JWKSRefreshInterval = 50 * time.Millisecond // below Config's minimum
+	verifier, err := newVerifier(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	server.publish(t, newKey)
+	// Two scheduled fetches after the first: the one before last has stored
+	// its keys by the time the last starts.
+	deadline := time.Now().Add(5 * time.Second)
+	for server.fetches.Load() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("fetches = %d after 5s, want scheduled refreshes", server.fetches.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := verifier.Verify(t.Context(), newKey.sign(t, validClaims())); err != nil {
+		t.Fatalf("key published since start: %v", err)
+	}
+	token := oldKey.sign(t, validClaims())
+	_, err = verifier.Verify(t.Context(), token)
+	assertRejected(t, err, token) // withdrawn by the identity provider
 }
 
 func TestFailedRefreshKeepsPreviousKeys(t *testing.T) {
@@ -174,8 +243,11 @@ func TestFailedRefreshKeepsPreviousKeys(t *testing.T) {
 	verifier := mustVerifier(t, jwksConfig(server.URL))
 
 	server.setDown(true)
-	if _, err := verifier.keys.refresh(t.Context(), false); err == nil {
-		t.Fatal("refresh against a down JWKS succeeded")
+	token := newEdSigner(t, "rotated").sign(t, validClaims())
+	_, err := verifier.Verify(t.Context(), token)
+	assertRejected(t, err, token)
+	if got := server.fetches.Load(); got != 2 {
+		t.Fatalf("fetches = %d, want 2 (start + the failed refresh)", got)
 	}
 	if _, err := verifier.Verify(t.Context(), signer.sign(t, validClaims())); err != nil {
 		t.Fatalf("Verify after failed refresh: %v", err)
@@ -183,6 +255,96 @@ func TestFailedRefreshKeepsPreviousKeys(t *testing.T) {
 	if err := verifier.Ready(t.Context()); err != nil {
 		t.Fatalf("Ready after failed refresh with keys loaded: %v", err)
 	}
+}
+
+// Which published keys verify tokens, and what happens to a document that
+// offers none: jwkset would store an empty set, and keep encryption and
+// symmetric keys, so the verifier filters what it stores.
+func TestJWKSKeepsOnlySigningKeys(t *testing.T) {
+	sigSigner := newECSigner(t, "sig")
+	encSigner := newRSASigner(t, "enc")
+	server := newJWKSServer(t, sigSigner, encSigner)
+	keys := strings.Split(strings.TrimSuffix(strings.TrimPrefix(server.published(), `{"keys":[`), `]}`), `},{`)
+	if len(keys) != 2 {
+		t.Fatalf("published %d keys, want 2", len(keys))
+	}
+	sigKey := keys[0] + "}"
+	encKey := "{" + strings.Replace(keys[1], `"use":"sig"`, `"use":"enc"`, 1)
+	const octKey = `{"kty":"oct","kid":"hmac","k":"c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}`
+	const unknownTypeKey = `{"kty":"AKP","kid":"post-quantum","alg":"ML-DSA-44","pub":"AAAA"}`
+	const brokenKey = `{"kty":"RSA","kid":"broken","n":"!!","e":"AQAB"}`
+	set := func(keys ...string) string { return `{"keys":[` + strings.Join(keys, ",") + `]}` }
+
+	tests := []struct {
+		name     string
+		document string
+		verifies []testSigner // nil: the document is refused and sigSigner, from the first document, still verifies
+		refused  []testSigner
+	}{
+		{name: "signing key", document: set(sigKey), verifies: []testSigner{sigSigner}, refused: []testSigner{encSigner}},
+		{name: "encryption, symmetric and unknown-type keys are skipped", document: set(encKey, octKey, unknownTypeKey, sigKey), verifies: []testSigner{sigSigner}, refused: []testSigner{encSigner}},
+		{name: "only an encryption key", document: set(encKey), refused: []testSigner{encSigner}},
+		{name: "only a symmetric key", document: set(octKey)},
+		{name: "empty set", document: set()},
+		{name: "a malformed key fails the whole document", document: set(brokenKey, encKey)},
+		{name: "not JSON", document: `<html>`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			server.publish(t, sigSigner)
+			verifier := mustVerifier(t, jwksConfig(server.URL))
+			server.serve(tc.document)
+			// A token with an unknown kid makes the verifier fetch the document.
+			ghost := newEdSigner(t, "ghost").sign(t, validClaims())
+			_, err := verifier.Verify(t.Context(), ghost)
+			assertRejected(t, err, ghost)
+
+			verifies := tc.verifies
+			if verifies == nil {
+				verifies = []testSigner{sigSigner}
+			}
+			for _, signer := range verifies {
+				if _, err := verifier.Verify(t.Context(), signer.sign(t, validClaims())); err != nil {
+					t.Errorf("token from %q: %v", signer.kid, err)
+				}
+			}
+			for _, signer := range tc.refused {
+				token := signer.sign(t, validClaims())
+				_, err := verifier.Verify(t.Context(), token)
+				assertRejected(t, err, token)
+			}
+			if err := verifier.Ready(t.Context()); err != nil {
+				t.Errorf("Ready: %v", err)
+			}
+		})
+	}
+}
+
+func TestJWKSWithoutSigningKeysAtStartIsNotReady(t *testing.T) {
+	server := newJWKSServer(t)
+	server.serve(`{"keys":[]}`)
+	verifier := mustVerifier(t, jwksConfig(server.URL))
+	err := verifier.Ready(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "no usable signing keys") {
+		t.Fatalf("Ready = %v, want the empty key set as cause", err)
+	}
+}
+
+// jwkset decodes the document without a size limit.
+func TestOversizedJWKSIsRefused(t *testing.T) {
+	signer := newRSASigner(t, "k1")
+	server := newJWKSServer(t, signer)
+	document := strings.TrimSuffix(server.published(), "}") + `,"padding":"` + strings.Repeat("a", maxJWKSBytes) + `"}`
+	server.serve(document)
+	verifier := mustVerifier(t, jwksConfig(server.URL))
+
+	err := verifier.Ready(t.Context())
+	if err == nil || !strings.Contains(err.Error(), "exceeds") {
+		t.Fatalf("Ready = %v, want the size limit as cause", err)
+	}
+	token := signer.sign(t, validClaims())
+	_, err = verifier.Verify(t.Context(), token)
+	assertRejected(t, err, token)
 }
 
 func TestRedactURL(t *testing.T) {

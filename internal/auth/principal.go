@@ -9,8 +9,6 @@ import "context"
 type Principal struct {
 	// UserID is the app's own id for its user, taken from Config.UserClaim.
 	UserID string
-	// Issuer is the token's iss claim.
-	Issuer string
 }
 
 type principalKey struct{}

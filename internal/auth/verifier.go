@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
@@ -19,21 +23,27 @@ const maxTokenBytes = 8 << 10
 // token; the reason goes to the wrapped error, for logs.
 const invalidTokenMessage = "invalid or expired token"
 
+// maxUserIDBytes bounds the user id that is stored, sent to Junction and
+// turned into Junction's client_user_id.
+const maxUserIDBytes = 255
+
 var (
-	errEmptyToken     = errors.New("empty token")
-	errTokenTooLong   = fmt.Errorf("token longer than %d bytes", maxTokenBytes)
-	errHMACInJWKSMode = errors.New("HMAC-signed token refused in JWKS mode")
-	errNotHMAC        = errors.New("token is not HMAC-signed")
+	errUnusableUserClaim = errors.New("unusable user claim")
+	errTokenLivesTooLong = errors.New("token lifetime (exp - iat) exceeds the maximum")
+	errEmptyToken        = errors.New("empty token")
+	errTokenTooLong      = fmt.Errorf("token longer than %d bytes", maxTokenBytes)
+	errHMACInJWKSMode    = errors.New("HMAC-signed token refused in JWKS mode")
+	errNotHMAC           = errors.New("token is not HMAC-signed")
 )
 
 // Verifier checks bearer JWTs against the app's identity provider (JWKS
 // mode) or a shared secret (HS256 mode). It is safe for concurrent use.
 type Verifier struct {
-	mode      string
-	userClaim string
-	parser    *jwt.Parser
-	keyfunc   func(ctx context.Context) jwt.Keyfunc
-	keys      *remoteKeySet // nil in HS256 mode
+	userClaim   string
+	maxTokenAge time.Duration // negative: no cap
+	parser      *jwt.Parser
+	keyfunc     func(ctx context.Context) jwt.Keyfunc
+	jwks        *jwksKeys // nil in HS256 mode
 }
 
 // NewVerifier validates cfg and builds a Verifier. In JWKS mode it fetches
@@ -45,6 +55,12 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newVerifier(ctx, cfg)
+}
+
+// newVerifier builds a Verifier from a cfg that withDefaults returned; tests
+// call it to shorten intervals below what Config allows.
+func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
 	parserOptions := []jwt.ParserOption{
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithIssuer(cfg.Issuer),
@@ -55,13 +71,13 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.Audience != "" {
 		parserOptions = append(parserOptions, jwt.WithAudience(cfg.Audience))
 	}
-	v := &Verifier{
-		userClaim: cfg.UserClaim,
-		parser:    jwt.NewParser(parserOptions...),
+	v = &Verifier{
+		userClaim:   cfg.UserClaim,
+		maxTokenAge: cfg.MaxTokenAge,
+		parser:      jwt.NewParser(parserOptions...),
 	}
 
 	if cfg.HS256Secret != "" {
-		v.mode = modeHS256
 		secret := []byte(cfg.HS256Secret)
 		v.keyfunc = func(context.Context) jwt.Keyfunc {
 			return func(token *jwt.Token) (any, error) {
@@ -74,9 +90,11 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		return v, nil
 	}
 
-	v.mode = modeJWKS
-	v.keys = newRemoteKeySet(ctx, cfg)
-	lookup, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: v.keys})
+	v.jwks, err = newJWKSKeys(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	lookup, err := keyfunc.New(keyfunc.Options{Ctx: ctx, Storage: v.jwks.client})
 	if err != nil {
 		return nil, fmt.Errorf("auth: build JWKS key lookup: %w", err)
 	}
@@ -91,8 +109,6 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 			return lookupCtx(token)
 		}
 	}
-	_, initialErr := v.keys.refresh(ctx, false)
-	go v.keys.keepFresh(cfg.JWKSRefreshInterval, initialErr != nil)
 	return v, nil
 }
 
@@ -110,12 +126,65 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx)); err != nil {
 		return Principal{}, rejected(err)
 	}
-	userID, ok := claims[v.userClaim].(string)
-	if !ok || userID == "" {
-		return Principal{}, rejected(fmt.Errorf("claim %q is missing, empty or not a string", v.userClaim))
+	if err := v.checkLifetime(claims); err != nil {
+		return Principal{}, rejected(err)
 	}
-	issuer, _ := claims.GetIssuer()
-	return Principal{UserID: userID, Issuer: issuer}, nil
+	userID, err := v.userID(claims)
+	if err != nil {
+		return Principal{}, rejected(err)
+	}
+	return Principal{UserID: userID}, nil
+}
+
+// checkLifetime refuses a token that lives longer than maxTokenAge, or
+// whose lifetime cannot be told because it has no iat. The parser has
+// already required exp and checked both claims' types.
+func (v *Verifier) checkLifetime(claims jwt.MapClaims) error {
+	if v.maxTokenAge < 0 {
+		return nil
+	}
+	issuedAt, err := claims.GetIssuedAt()
+	if err != nil {
+		return err
+	}
+	if issuedAt == nil {
+		return fmt.Errorf("%w: iat, needed to bound the token's lifetime", jwt.ErrTokenRequiredClaimMissing)
+	}
+	expiresAt, err := claims.GetExpirationTime()
+	if err != nil || expiresAt == nil {
+		return fmt.Errorf("%w: exp", jwt.ErrTokenRequiredClaimMissing)
+	}
+	// Sub saturates, so an exp centuries ahead still compares as too long.
+	if lifetime := expiresAt.Sub(issuedAt.Time); lifetime > v.maxTokenAge {
+		return fmt.Errorf("%w: %s > %s", errTokenLivesTooLong, lifetime, v.maxTokenAge)
+	}
+	return nil
+}
+
+// userID returns the user claim if it can serve as an id: it is stored (a
+// NUL or an invalid byte fails in PostgreSQL), logged and sent to Junction.
+// The reason for a refusal never quotes the value.
+func (v *Verifier) userID(claims jwt.MapClaims) (string, error) {
+	id, ok := claims[v.userClaim].(string)
+	if !ok {
+		return "", fmt.Errorf("%w: %q is missing or not a string", errUnusableUserClaim, v.userClaim)
+	}
+	var problem string
+	switch {
+	case len(id) > maxUserIDBytes:
+		problem = fmt.Sprintf("is longer than %d bytes", maxUserIDBytes)
+	case strings.TrimSpace(id) == "":
+		problem = "is empty or blank"
+	// encoding/json turns invalid UTF-8 and lone surrogates into U+FFFD, so
+	// that rune is how a claim that was not valid UTF-8 shows after decoding.
+	case !utf8.ValidString(id) || strings.ContainsRune(id, utf8.RuneError):
+		problem = "is not valid UTF-8"
+	case strings.ContainsFunc(id, unicode.IsControl):
+		problem = "contains control characters"
+	default:
+		return id, nil
+	}
+	return "", fmt.Errorf("%w: %q %s", errUnusableUserClaim, v.userClaim, problem)
 }
 
 func rejected(reason error) *linking.Error {
@@ -124,16 +193,12 @@ func rejected(reason error) *linking.Error {
 
 // Ready reports whether tokens can be verified: always in HS256 mode, in JWKS
 // mode once at least one key has been loaded.
-func (v *Verifier) Ready(ctx context.Context) error {
-	if v.keys == nil {
+func (v *Verifier) Ready(context.Context) error {
+	if v.jwks == nil {
 		return nil
 	}
-	loaded, lastErr := v.keys.hasKeys(ctx)
-	if loaded {
-		return nil
+	if err := v.jwks.ready(); err != nil {
+		return linking.WrapError(linking.EUpstreamUnavailable, err, "JWKS has no usable keys yet")
 	}
-	return linking.WrapError(linking.EUpstreamUnavailable, lastErr, "JWKS has no usable keys yet")
+	return nil
 }
-
-// Mode is "jwks" or "hs256", for the startup log.
-func (v *Verifier) Mode() string { return v.mode }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -33,6 +35,9 @@ type Config struct {
 	Junction Junction
 	// Auth verifies the app's JWTs; unused when Dev.SignIn is set.
 	Auth auth.Config
+
+	// ClientUserNamespace scopes the client_user_ids of new Junction users.
+	ClientUserNamespace uuid.UUID
 
 	CORSAllowedOrigins []string
 	ReturnURLs         *linking.ReturnPolicy
@@ -136,6 +141,14 @@ var settings = []setting{
 			}
 			return nil
 		}},
+	{name: "JUNCTION_CLIENT_USER_ID_NAMESPACE", def: linking.LegacyClientUserNamespace.String(),
+		help: "UUID scoping the client_user_id of each new Junction user: UUIDv5(namespace, AUTH_ISSUER + \"\\n\" + user id); give each deployment sharing a Junction team its own",
+		parse: func(c *Config, v string) (err error) {
+			if c.ClientUserNamespace, err = uuid.Parse(v); err != nil {
+				return fmt.Errorf("%q is not a UUID", v)
+			}
+			return nil
+		}},
 	{name: "LISTEN_ADDR", note: "127.0.0.1:8080 in dev mode, :8080 otherwise", help: "host:port to listen on",
 		parse: func(c *Config, v string) error {
 			switch {
@@ -208,6 +221,19 @@ var settings = []setting{
 				return fmt.Errorf("%s must be between 0s and 60s", d)
 			}
 			c.Auth.Leeway = d
+			return nil
+		}},
+	{name: "AUTH_MAX_TOKEN_AGE", def: "24h", help: "longest lifetime (exp - iat) of a token linkbff accepts; off accepts any (iat then optional)",
+		parse: func(c *Config, v string) error {
+			if v == "off" {
+				c.Auth.MaxTokenAge = auth.NoMaxTokenAge
+				return nil
+			}
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration such as 24h (or off)", v)
+			}
+			c.Auth.MaxTokenAge = d
 			return nil
 		}},
 	{name: "CORS_ALLOWED_ORIGINS", help: "comma-separated exact origins allowed to call /v1 from a browser (never *)",
@@ -369,6 +395,7 @@ func (c *Config) check() []string {
 var authSettings = map[string]string{
 	"JWKSURL": "AUTH_JWKS_URL", "HS256Secret": "AUTH_HS256_SECRET", "Issuer": "AUTH_ISSUER",
 	"Audience": "AUTH_AUDIENCE", "Algorithms": "AUTH_ALGORITHMS", "UserClaim": "AUTH_USER_CLAIM", "Leeway": "AUTH_LEEWAY",
+	"MaxTokenAge": "AUTH_MAX_TOKEN_AGE",
 }
 
 // PublicURLFor is PUBLIC_URL, or in dev mode the address linkbff listens

@@ -65,13 +65,17 @@ func TestInvalidValues(t *testing.T) {
 	if err != nil {
 		t.Fatalf("valid production config rejected: %v", err)
 	}
-	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second {
+	if c.Dev.Enabled || c.Junction.BaseURL != "https://api.sandbox.us.junction.com" || c.Auth.Audience != "linkbff" || c.Auth.Leeway != 30*time.Second ||
+		c.Auth.MaxTokenAge != 24*time.Hour || c.ClientUserNamespace.String() != "7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40" {
 		t.Fatalf("production config: %+v", c)
 	}
 	tests := []struct{ key, value, want string }{
 		{"AUTH_HS256_SECRET", "short", "at least 32 bytes"},
 		{"AUTH_LEEWAY", "2m", "AUTH_LEEWAY"},
 		{"AUTH_LEEWAY", "soon", "AUTH_LEEWAY"},
+		{"AUTH_MAX_TOKEN_AGE", "forever", "AUTH_MAX_TOKEN_AGE"},
+		{"AUTH_MAX_TOKEN_AGE", "-1h", "AUTH_MAX_TOKEN_AGE"},
+		{"JUNCTION_CLIENT_USER_ID_NAMESPACE", "deployment-b", "JUNCTION_CLIENT_USER_ID_NAMESPACE"},
 		{"JUNCTION_ENV", "staging", "JUNCTION_ENV"},
 		{"JUNCTION_REGION", "ap", "JUNCTION_REGION"},
 		{"JUNCTION_BASE_URL", "ftp://x", "JUNCTION_BASE_URL"},

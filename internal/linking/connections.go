@@ -24,8 +24,11 @@ func (s *Service) Connections(ctx context.Context, appUserID string) (Connection
 	case err == nil:
 	case isUnknownJunctionUser(err):
 		// The Junction user was deleted elsewhere (e.g. in Junction's
-		// dashboard): nothing is connected.
-		remote = nil
+		// dashboard): nothing is connected, and the next link maps a new one.
+		if err := s.forgetJunctionUser(ctx, m); err != nil {
+			return list, err
+		}
+		return list, nil
 	case ctx.Err() == nil && IsCode(err, EUpstreamUnavailable):
 		s.log.Warn().Err(err).Msg("junction unavailable: listing connections from webhooks only")
 		list.Stale = true
@@ -96,7 +99,14 @@ func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) er
 		return notConnected
 	}
 	err = s.junction.Disconnect(ctx, m.JunctionUserID, provider)
-	gone := errors.Is(err, ErrProviderNotConnected) || isUnknownJunctionUser(err)
+	if isUnknownJunctionUser(err) {
+		// Nothing of a deleted Junction user is connected.
+		if err := s.forgetJunctionUser(ctx, m); err != nil {
+			return err
+		}
+		return notConnected
+	}
+	gone := errors.Is(err, ErrProviderNotConnected)
 	if err != nil && !gone {
 		return err
 	}

@@ -145,6 +145,16 @@ func (m *memStore) DeleteAppUser(_ context.Context, id string) error {
 	return nil
 }
 
+func (m *memStore) ForgetJunctionUser(_ context.Context, u UserMapping) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mappings[u.AppUserID].JunctionUserID == u.JunctionUserID {
+		delete(m.mappings, u.AppUserID)
+		delete(m.connections, u.JunctionUserID)
+	}
+	return nil
+}
+
 func (m *memStore) CreateLinkSession(_ context.Context, s LinkSession) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -70,33 +70,38 @@ func (s *Service) checkLinkRequest(req *LinkRequest) error {
 	return nil
 }
 
-// openSession records a link session and mints its token. The session is
-// stored first, so a callback can never arrive for a session that is not.
+// openSession mints a link token whose redirect comes back to a new link
+// session, and records that session. The token is minted first, so the
+// session names the Junction user it was minted for; the callback cannot
+// arrive before the app has the token, which is after the session is stored.
 func (s *Service) openSession(ctx context.Context, appUserID string, req LinkRequest) (LinkToken, error) {
-	m, err := s.EnsureJunctionUser(ctx, appUserID)
+	sessionID := newSessionID()
+	var token LinkToken
+	var user UserMapping
+	err := s.withJunctionUser(ctx, appUserID, func(m UserMapping) (err error) {
+		user = m
+		token, err = s.junction.LinkToken(ctx, LinkTokenRequest{
+			JunctionUserID:    m.JunctionUserID,
+			Provider:          req.Provider,
+			FilterOnProviders: req.FilterOnProviders,
+			RedirectURL:       s.publicURL + "/link/callback/" + sessionID,
+			// Every outcome, also a closed widget or a wrong password, comes
+			// back to the callback so the app always learns how it ended.
+			RedirectOnError: true,
+			RedirectOnClose: true,
+		})
+		return err
+	})
 	if err != nil {
 		return LinkToken{}, err
 	}
-	session := LinkSession{
-		ID:             newSessionID(),
+	err = s.store.CreateLinkSession(ctx, LinkSession{
+		ID:             sessionID,
 		AppUserID:      appUserID,
-		JunctionUserID: m.JunctionUserID,
+		JunctionUserID: user.JunctionUserID,
 		Provider:       req.Provider,
 		ReturnTo:       req.ReturnTo,
 		CreatedAt:      s.now().UTC(),
-	}
-	if err := s.store.CreateLinkSession(ctx, session); err != nil {
-		return LinkToken{}, err
-	}
-	token, err := s.junction.LinkToken(ctx, LinkTokenRequest{
-		JunctionUserID:    m.JunctionUserID,
-		Provider:          req.Provider,
-		FilterOnProviders: req.FilterOnProviders,
-		RedirectURL:       s.publicURL + "/link/callback/" + session.ID,
-		// Every outcome, also a closed widget or a wrong password, comes back
-		// to the callback so the app always learns how the attempt ended.
-		RedirectOnError: true,
-		RedirectOnClose: true,
 	})
 	if err != nil {
 		return LinkToken{}, err

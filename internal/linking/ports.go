@@ -22,6 +22,10 @@ type Store interface {
 	// DeleteAppUser removes the mapping, link sessions and connections of an
 	// app user. Deleting an unknown user is not an error.
 	DeleteAppUser(ctx context.Context, appUserID string) error
+	// ForgetJunctionUser removes m and the connections reported for its
+	// Junction user, only if m.AppUserID is still mapped to
+	// m.JunctionUserID; otherwise it changes nothing.
+	ForgetJunctionUser(ctx context.Context, m UserMapping) error
 
 	// CreateLinkSession stores a new session; a duplicate ID is an EConflict.
 	CreateLinkSession(ctx context.Context, s LinkSession) error

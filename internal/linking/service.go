@@ -34,6 +34,8 @@ type Config struct {
 	ReturnURLs *ReturnPolicy
 	// Providers limits the providers offered; empty allows all.
 	Providers ProviderAllowlist
+	// ClientUserIDs derives the client_user_id of new Junction users.
+	ClientUserIDs ClientUserIDs
 	// CatalogueTTL is how long the provider catalogue is cached; default 10m.
 	CatalogueTTL time.Duration
 	// FreshWebhookWindow is how long a connection known only from a webhook
@@ -53,9 +55,11 @@ type Service struct {
 	returnURLs *ReturnPolicy
 	allowlist  ProviderAllowlist
 	freshness  time.Duration
-	observer   Observer
-	now        func() time.Time
-	log        zerolog.Logger
+
+	clientUserIDs ClientUserIDs
+	observer      Observer
+	now           func() time.Time
+	log           zerolog.Logger
 
 	userCreates   singleflight.Group
 	catalogue     *catalogueCache
@@ -90,9 +94,11 @@ func New(cfg Config) (*Service, error) {
 		returnURLs: returnURLs,
 		allowlist:  cfg.Providers,
 		freshness:  cfg.FreshWebhookWindow,
-		observer:   cfg.Observer,
-		now:        cfg.Now,
-		log:        cfg.Logger,
+
+		clientUserIDs: cfg.ClientUserIDs,
+		observer:      cfg.Observer,
+		now:           cfg.Now,
+		log:           cfg.Logger,
 	}
 	s.catalogue = newCatalogueCache(cfg.CatalogueTTL, cfg.Now, cfg.Junction.Providers)
 	s.userProviders = newUserProvidersCache(cfg.Now, cfg.Junction.Connections)

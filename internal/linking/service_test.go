@@ -2,11 +2,14 @@ package linking
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 func TestEnsureJunctionUserCreatesOnce(t *testing.T) {
@@ -42,15 +45,133 @@ func TestEnsureJunctionUserCreatesOnce(t *testing.T) {
 			t.Fatalf("caller got mapping %+v", m)
 		}
 	}
-	if results[0].ClientUserID == "user@example.com" || results[0].ClientUserID != ClientUserID("user@example.com") {
-		t.Fatalf("client_user_id %q must be the opaque derived id", results[0].ClientUserID)
+	if want := (ClientUserIDs{}).For("user@example.com", 0); results[0].ClientUserID != want {
+		t.Fatalf("client_user_id %q, want the derived %q", results[0].ClientUserID, want)
 	}
 }
 
-func TestClientUserIDIsStableAndOpaque(t *testing.T) {
-	a, b := ClientUserID("alice@example.com"), ClientUserID("alice@example.com")
-	if a != b || a == ClientUserID("bob@example.com") || len(a) != 36 {
-		t.Fatalf("ClientUserID not stable/distinct: %s %s", a, b)
+func TestClientUserIDsAreStableOpaqueAndScoped(t *testing.T) {
+	ids := ClientUserIDs{Namespace: uuid.MustParse("4b8f8e54-8f1a-4c55-9a61-3b9f7e0c2d11"), Issuer: "https://idp.example.com/"}
+	a := ids.For("alice@example.com", 0)
+	// The documented formula, so an app's backend can compute it.
+	if want := uuid.NewSHA1(ids.Namespace, []byte("https://idp.example.com/\nalice@example.com")).String(); a != want {
+		t.Fatalf("For = %s, want UUIDv5(namespace, issuer+\"\\n\"+user) = %s", a, want)
+	}
+	if strings.Contains(a, "alice") || a != ids.For("alice@example.com", 0) {
+		t.Fatalf("not opaque or not stable: %s", a)
+	}
+	others := map[string]string{
+		"another user":      ids.For("bob@example.com", 0),
+		"another issuer":    ClientUserIDs{Namespace: ids.Namespace, Issuer: "https://other.example.com/"}.For("alice@example.com", 0),
+		"another namespace": ClientUserIDs{Issuer: ids.Issuer}.For("alice@example.com", 0),
+		"a second attempt":  ids.For("alice@example.com", 1),
+	}
+	for what, id := range others {
+		if id == a {
+			t.Errorf("%s gives the same client_user_id", what)
+		}
+	}
+	if (ClientUserIDs{}).For("x", 0) != (ClientUserIDs{Namespace: LegacyClientUserNamespace}).For("x", 0) {
+		t.Error("the zero namespace is not the legacy one")
+	}
+}
+
+// A Junction user deleted elsewhere (or forgotten by an emulator) must not
+// lock its app user out: the mapping is replaced within the same request,
+// keeping the client_user_id the user had.
+func TestDeletedJunctionUserHealsWithinTheRequest(t *testing.T) {
+	var created []string
+	gone := map[string]bool{}
+	next := 0
+	fj := &fakeJunction{
+		createUser: func(ctx context.Context, clientUserID string) (JunctionUser, error) {
+			created = append(created, clientUserID)
+			next++
+			return JunctionUser{ID: fmt.Sprintf("junction-user-%d", next)}, nil
+		},
+		linkToken: func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+			if gone[req.JunctionUserID] {
+				return LinkToken{}, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+			}
+			return LinkToken{Token: "lt-" + req.JunctionUserID}, nil
+		},
+		signInToken: func(ctx context.Context, id string) (SignInToken, error) {
+			if gone[id] {
+				return SignInToken{}, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+			}
+			return SignInToken{JunctionUserID: id, Token: "sit"}, nil
+		},
+	}
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	if _, err := s.StartLink(t.Context(), "alice", LinkRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	gone["junction-user-1"] = true
+	tok, err := s.StartLink(t.Context(), "alice", LinkRequest{})
+	if err != nil || tok.Token != "lt-junction-user-2" {
+		t.Fatalf("after the Junction user vanished: %+v, %v; want a token for a new Junction user", tok, err)
+	}
+	if len(created) != 2 || created[0] != created[1] {
+		t.Fatalf("creates %q: want the same client_user_id twice", created)
+	}
+	m, _ := s.store.UserMappingByAppUser(t.Context(), "alice")
+	if m.JunctionUserID != "junction-user-2" {
+		t.Fatalf("mapping %+v not replaced", m)
+	}
+	gone["junction-user-2"] = true
+	if sit, err := s.SignInToken(t.Context(), "alice"); err != nil || sit.JunctionUserID != "junction-user-3" {
+		t.Fatalf("sign-in token after the Junction user vanished: %+v, %v", sit, err)
+	}
+}
+
+// Junction keeps a deleted user for a grace period and may hand it back on
+// create: linkbff then takes the next client_user_id instead of looping.
+func TestHealingSkipsAUserJunctionStillHolds(t *testing.T) {
+	ids := map[string]string{}
+	fj := &fakeJunction{
+		createUser: func(ctx context.Context, clientUserID string) (JunctionUser, error) {
+			if id, ok := ids[clientUserID]; ok {
+				return JunctionUser{ID: id, Adopted: true}, nil
+			}
+			ids[clientUserID] = fmt.Sprintf("junction-user-%d", len(ids)+1)
+			return JunctionUser{ID: ids[clientUserID]}, nil
+		},
+		linkToken: func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+			if req.JunctionUserID == "junction-user-1" {
+				return LinkToken{}, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+			}
+			return LinkToken{Token: "lt"}, nil
+		},
+	}
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	if _, err := s.StartLink(t.Context(), "bob", LinkRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.store.UserMappingByAppUser(t.Context(), "bob")
+	if m.JunctionUserID != "junction-user-2" || m.ClientUserID != (ClientUserIDs{}).For("bob", 1) {
+		t.Fatalf("mapping %+v: want the second client_user_id and a new Junction user", m)
+	}
+}
+
+// Reading never creates a Junction user, but a vanished one is forgotten so
+// the next link maps a new one.
+func TestConnectionsForgetAVanishedJunctionUser(t *testing.T) {
+	fj := &fakeJunction{
+		createUser: func(ctx context.Context, id string) (JunctionUser, error) { return JunctionUser{ID: "j-1"}, nil },
+		connections: func(ctx context.Context, id string) ([]Connection, error) {
+			return nil, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+		},
+	}
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	if _, err := s.EnsureJunctionUser(t.Context(), "carol"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.Connections(t.Context(), "carol")
+	if err != nil || len(list.Connections) != 0 {
+		t.Fatalf("connections of a vanished Junction user: %+v, %v", list, err)
+	}
+	if _, err := s.store.UserMappingByAppUser(t.Context(), "carol"); !IsCode(err, ENotFound) {
+		t.Fatalf("the stale mapping is still there: %v", err)
 	}
 }
 

@@ -3,20 +3,40 @@ package linking
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 )
 
-// clientUserNamespace scopes the UUIDv5s linkbff sends as client_user_id.
-var clientUserNamespace = uuid.MustParse("7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40")
+// LegacyClientUserNamespace is the namespace linkbff used before it could
+// be configured, and stays the default.
+var LegacyClientUserNamespace = uuid.MustParse("7f0c1c2e-55b1-4d5e-9a3e-6c1b9d1e2f40")
 
-// ClientUserID derives the client_user_id sent to Junction. It is stable,
-// so creates by any replica hit Junction's uniqueness check and adopt the
-// same user, and opaque, so Junction never sees the app's user id (which
-// may be an e-mail address).
-func ClientUserID(appUserID string) string {
-	return uuid.NewSHA1(clientUserNamespace, []byte(appUserID)).String()
+// ClientUserIDs derives the client_user_id linkbff sends Junction for an app
+// user: UUIDv5(Namespace, Issuer + "\n" + app user id). It is stable, so
+// creates by any replica hit Junction's uniqueness check and adopt the same
+// user; opaque, so Junction never sees the app's user id (which may be an
+// e-mail address); and scoped, so two deployments on one Junction team
+// with different identity providers (or namespaces) never share a user.
+type ClientUserIDs struct {
+	Namespace uuid.UUID // LegacyClientUserNamespace when zero
+	Issuer    string    // the iss of the app's tokens
+}
+
+// For returns the client_user_id of appUserID. attempt 0 is the id an app
+// backend can compute; a higher attempt is used only when Junction still
+// holds a deleted user under the previous one.
+func (c ClientUserIDs) For(appUserID string, attempt int) string {
+	ns := c.Namespace
+	if ns == uuid.Nil {
+		ns = LegacyClientUserNamespace
+	}
+	name := c.Issuer + "\n" + appUserID
+	if attempt > 0 {
+		name += "\n" + strconv.Itoa(attempt+1)
+	}
+	return uuid.NewSHA1(ns, []byte(name)).String()
 }
 
 // sharedCallTimeout bounds a Junction call shared by several requests
@@ -42,13 +62,30 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (Use
 	if !IsCode(err, ENotFound) {
 		return UserMapping{}, err
 	}
+	return s.createJunctionUser(ctx, appUserID, UserMapping{})
+}
+
+// createJunctionUser creates (or adopts) the app user's Junction user and
+// stores the mapping. gone, when set, is a mapping whose Junction user
+// Junction says no longer exists: its client_user_id is reused, so the user
+// keeps the id it had, unless Junction still holds the deleted user under it.
+func (s *Service) createJunctionUser(ctx context.Context, appUserID string, gone UserMapping) (UserMapping, error) {
 	v, err, _ := s.userCreates.Do(appUserID, func() (any, error) {
 		// Detached from the first caller's cancellation, since the others
 		// share it, but still bounded.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCallTimeout)
 		defer cancel()
-		clientUserID := ClientUserID(appUserID)
+		clientUserID := gone.ClientUserID
+		if clientUserID == "" {
+			clientUserID = s.clientUserIDs.For(appUserID, 0)
+		}
 		u, err := s.junction.CreateUser(ctx, clientUserID)
+		if err == nil && gone.JunctionUserID != "" && u.ID == gone.JunctionUserID {
+			// Junction adopted the very user it said is gone (it keeps
+			// deleted users for a grace period): take a new id.
+			clientUserID = s.clientUserIDs.For(appUserID, 1)
+			u, err = s.junction.CreateUser(ctx, clientUserID)
+		}
 		if err != nil {
 			return UserMapping{}, err
 		}
@@ -61,13 +98,46 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (Use
 		if err != nil {
 			return UserMapping{}, err
 		}
-		s.log.Info().Bool("adopted", u.Adopted).Str("junction_user_id", stored.JunctionUserID).Msg("junction user mapped")
+		s.log.Info().Bool("adopted", u.Adopted).Bool("replaces_deleted", gone.JunctionUserID != "").
+			Str("junction_user_id", stored.JunctionUserID).Msg("junction user mapped")
 		return stored, nil
 	})
 	if err != nil {
 		return UserMapping{}, err
 	}
 	return v.(UserMapping), nil
+}
+
+// withJunctionUser runs call for the caller's Junction user. When Junction
+// says that user no longer exists (deleted in Junction's dashboard, or an
+// emulator that forgot it), the stale mapping is dropped, a new Junction
+// user is mapped, and call runs once more: a user is never locked out.
+func (s *Service) withJunctionUser(ctx context.Context, appUserID string, call func(UserMapping) error) error {
+	m, err := s.EnsureJunctionUser(ctx, appUserID)
+	if err != nil {
+		return err
+	}
+	if err = call(m); !isUnknownJunctionUser(err) {
+		return err
+	}
+	if err := s.forgetJunctionUser(ctx, m); err != nil {
+		return err
+	}
+	if m, err = s.createJunctionUser(ctx, appUserID, m); err != nil {
+		return err
+	}
+	return call(m)
+}
+
+// forgetJunctionUser drops a mapping whose Junction user is gone, unless
+// another request has replaced it already.
+func (s *Service) forgetJunctionUser(ctx context.Context, m UserMapping) error {
+	if err := s.store.ForgetJunctionUser(ctx, m); err != nil {
+		return err
+	}
+	s.userProviders.forget(m.JunctionUserID)
+	s.log.Warn().Str("junction_user_id", m.JunctionUserID).Msg("junction user no longer exists; mapping dropped")
+	return nil
 }
 
 // existingJunctionUser returns the mapping without creating one; ok is false
@@ -103,9 +173,10 @@ func (s *Service) DeleteAppUser(ctx context.Context, appUserID string) error {
 
 // SignInToken returns a Junction mobile SDK sign-in token for the caller.
 func (s *Service) SignInToken(ctx context.Context, appUserID string) (SignInToken, error) {
-	m, err := s.EnsureJunctionUser(ctx, appUserID)
-	if err != nil {
-		return SignInToken{}, err
-	}
-	return s.junction.SignInToken(ctx, m.JunctionUserID)
+	var t SignInToken
+	err := s.withJunctionUser(ctx, appUserID, func(m UserMapping) (err error) {
+		t, err = s.junction.SignInToken(ctx, m.JunctionUserID)
+		return err
+	})
+	return t, err
 }

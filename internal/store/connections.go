@@ -38,10 +38,18 @@ func (s *Store) ApplyConnectionEvent(ctx context.Context, eventID string, c link
 
 // ReportedConnections lists a Junction user's connections ordered by
 // provider (byte order, whatever the database's collation).
-func (s *Store) ReportedConnections(ctx context.Context, junctionUserID string) ([]linking.ReportedConnection, error) {
+func (s *Store) ReportedConnections(ctx context.Context, junctionUserID string) (out []linking.ReportedConnection, err error) {
+	err = s.run(ctx, "connections", func() error {
+		out, err = s.reportedConnections(ctx, junctionUserID)
+		return err
+	})
+	return out, err
+}
+
+func (s *Store) reportedConnections(ctx context.Context, junctionUserID string) ([]linking.ReportedConnection, error) {
 	rows, err := s.reader.QueryContext(ctx, s.q.connectionsOf, junctionUserID)
 	if err != nil {
-		return nil, s.wrapErr("connections", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := []linking.ReportedConnection{}
@@ -50,13 +58,13 @@ func (s *Store) ReportedConnections(ctx context.Context, junctionUserID string) 
 		var connectedAt, updatedAt dbTime
 		if err := rows.Scan(&c.JunctionUserID, &c.Provider, &c.Status, &c.ErrorType,
 			&c.ErrorMessage, &c.ExternalUserID, &connectedAt, &updatedAt); err != nil {
-			return nil, s.wrapErr("connections", err)
+			return nil, err
 		}
 		c.ConnectedAt, c.UpdatedAt = connectedAt.ptr(), updatedAt.t
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrapErr("connections", err)
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Provider < out[j].Provider })
 	return out, nil
@@ -64,10 +72,10 @@ func (s *Store) ReportedConnections(ctx context.Context, junctionUserID string) 
 
 // DeleteReportedConnection removes one connection; absent is not an error.
 func (s *Store) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string) error {
-	if _, err := s.writer.ExecContext(ctx, s.q.deleteConnection, junctionUserID, provider); err != nil {
-		return s.wrapErr("delete connection", err)
-	}
-	return nil
+	return s.run(ctx, "delete connection", func() error {
+		_, err := s.writer.ExecContext(ctx, s.q.deleteConnection, junctionUserID, provider)
+		return err
+	})
 }
 
 // Prune deletes webhook event ids received before eventsBefore and link

@@ -5,6 +5,7 @@ package store
 type queries struct {
 	mappingByAppUser, mappingByJunctionUser, insertMapping, insertMappingStrict string
 	deleteUserConnections, deleteMapping, deleteUserSessions                    string
+	forgetMapping, deleteConnectionsOf                                          string
 
 	insertSession, sessionByID, completeSession, latestSession string
 
@@ -30,8 +31,10 @@ func newQueries(d Dialect) queries {
 		insertMappingStrict: `INSERT INTO user_mappings (` + mappingColumns + `) VALUES (?, ?, ?, ?)`,
 		deleteUserConnections: `DELETE FROM connections WHERE junction_user_id IN
 			(SELECT junction_user_id FROM user_mappings WHERE app_user_id = ?)`,
-		deleteMapping:      `DELETE FROM user_mappings WHERE app_user_id = ?`,
-		deleteUserSessions: `DELETE FROM link_sessions WHERE app_user_id = ?`,
+		deleteMapping:       `DELETE FROM user_mappings WHERE app_user_id = ?`,
+		deleteUserSessions:  `DELETE FROM link_sessions WHERE app_user_id = ?`,
+		forgetMapping:       `DELETE FROM user_mappings WHERE app_user_id = ? AND junction_user_id = ?`,
+		deleteConnectionsOf: `DELETE FROM connections WHERE junction_user_id = ?`,
 
 		insertSession: `INSERT INTO link_sessions (id, app_user_id, junction_user_id, provider, return_to, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
@@ -68,6 +71,7 @@ func newQueries(d Dialect) queries {
 	for _, p := range []*string{
 		&q.mappingByAppUser, &q.mappingByJunctionUser, &q.insertMapping, &q.insertMappingStrict,
 		&q.deleteUserConnections, &q.deleteMapping, &q.deleteUserSessions,
+		&q.forgetMapping, &q.deleteConnectionsOf,
 		&q.insertSession, &q.sessionByID, &q.completeSession, &q.latestSession,
 		&q.insertEvent, &q.upsertConnection, &q.connectionsOf, &q.deleteConnection,
 		&q.pruneEvents, &q.pruneSessions,

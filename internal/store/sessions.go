@@ -11,11 +11,11 @@ import (
 
 // CreateLinkSession stores a new session; a duplicate ID is an EConflict.
 func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
-	if _, err := s.writer.ExecContext(ctx, s.q.insertSession,
-		ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt))); err != nil {
-		return s.wrapErr("create link session", err)
-	}
-	return nil
+	return s.run(ctx, "create link session", func() error {
+		_, err := s.writer.ExecContext(ctx, s.q.insertSession,
+			ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt)))
+		return err
+	})
 }
 
 func scanSession(row *sql.Row) (linking.LinkSession, error) {
@@ -38,12 +38,12 @@ func scanSession(row *sql.Row) (linking.LinkSession, error) {
 }
 
 // LinkSession returns a session by id, or ENotFound.
-func (s *Store) LinkSession(ctx context.Context, id string) (linking.LinkSession, error) {
-	ls, err := scanSession(s.reader.QueryRowContext(ctx, s.q.sessionByID, id))
-	if err != nil {
-		return linking.LinkSession{}, s.wrapErr("link session", err)
-	}
-	return ls, nil
+func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSession, err error) {
+	err = s.run(ctx, "link session", func() error {
+		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.sessionByID, id))
+		return err
+	})
+	return ls, err
 }
 
 // LatestLinkSession returns the newest session of junctionUserID for

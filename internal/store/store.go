@@ -34,6 +34,9 @@ type Dialect struct {
 	// database cannot be reached, or is too busy) from other failures,
 	// which it reports as "".
 	Classify func(error) linking.ErrorCode
+	// RetryOnce reports a failure worth one more try on a new connection:
+	// the connection was lost, and nothing was committed. nil: never.
+	RetryOnce func(error) bool
 	// Migrations holds the schema as migrations/NNNN_description.sql files.
 	Migrations fs.FS
 	// LockMigrations serialises migrations across processes on conn and
@@ -114,20 +117,52 @@ func (s *Store) wrapErr(op string, err error) error {
 	return linking.WrapError(linking.EInternal, cause, "storage failure")
 }
 
-// inTx runs fn in a writer transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
+// run runs fn, once more when it failed in a way the dialect says is safe
+// to retry (a pool connection killed under it, say), and names op in the
+// error.
+func (s *Store) run(ctx context.Context, op string, fn func() error) error {
+	err := fn()
+	if err != nil && ctx.Err() == nil && s.d.RetryOnce != nil && s.d.RetryOnce(err) && !errors.As(err, new(commitError)) {
+		// Idle connections share the fate of the one that broke (a failover,
+		// a restart, pg_terminate_backend): drop them all so the retry, and
+		// the requests after it, dial afresh.
+		s.dropIdleConnections()
+		err = fn()
+	}
 	if err != nil {
 		return s.wrapErr(op, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(tx); err != nil {
-		return s.wrapErr(op, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return s.wrapErr(op, err)
-	}
 	return nil
+}
+
+func (s *Store) dropIdleConnections() {
+	maxIdle := s.writer.Stats().MaxOpenConnections
+	s.writer.SetMaxIdleConns(-1) // closes every idle connection
+	s.writer.SetMaxIdleConns(maxIdle)
+}
+
+// commitError marks a failed COMMIT: whether it took effect is unknown, so
+// it is never retried.
+type commitError struct{ error }
+
+func (e commitError) Unwrap() error { return e.error }
+
+// inTx runs fn in a writer transaction, committing when fn returns nil.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	return s.run(ctx, op, func() error {
+		tx, err := s.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return commitError{err}
+		}
+		return nil
+	})
 }
 
 // rebind writes a query for the dialect: ? becomes $n where needed.

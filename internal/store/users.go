@@ -20,21 +20,21 @@ func scanMapping(row *sql.Row) (linking.UserMapping, error) {
 }
 
 // UserMappingByAppUser returns the mapping for an app user, or ENotFound.
-func (s *Store) UserMappingByAppUser(ctx context.Context, appUserID string) (linking.UserMapping, error) {
-	m, err := scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByAppUser, appUserID))
-	if err != nil {
-		return linking.UserMapping{}, s.wrapErr("user mapping by app user", err)
-	}
-	return m, nil
+func (s *Store) UserMappingByAppUser(ctx context.Context, appUserID string) (m linking.UserMapping, err error) {
+	err = s.run(ctx, "user mapping by app user", func() error {
+		m, err = scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByAppUser, appUserID))
+		return err
+	})
+	return m, err
 }
 
 // UserMappingByJunctionUser returns the mapping for a Junction user, or ENotFound.
-func (s *Store) UserMappingByJunctionUser(ctx context.Context, junctionUserID string) (linking.UserMapping, error) {
-	m, err := scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByJunctionUser, junctionUserID))
-	if err != nil {
-		return linking.UserMapping{}, s.wrapErr("user mapping by junction user", err)
-	}
-	return m, nil
+func (s *Store) UserMappingByJunctionUser(ctx context.Context, junctionUserID string) (m linking.UserMapping, err error) {
+	err = s.run(ctx, "user mapping by junction user", func() error {
+		m, err = scanMapping(s.reader.QueryRowContext(ctx, s.q.mappingByJunctionUser, junctionUserID))
+		return err
+	})
+	return m, err
 }
 
 // SaveUserMapping inserts m unless the app user is already mapped and
@@ -83,5 +83,21 @@ func (s *Store) DeleteAppUser(ctx context.Context, appUserID string) error {
 			}
 		}
 		return nil
+	})
+}
+
+// ForgetJunctionUser removes m and its Junction user's connections in one
+// transaction, only while m.AppUserID is still mapped to m.JunctionUserID.
+func (s *Store) ForgetJunctionUser(ctx context.Context, m linking.UserMapping) error {
+	return s.inTx(ctx, "forget junction user", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q.forgetMapping, m.AppUserID, m.JunctionUserID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q.deleteConnectionsOf, m.JunctionUserID)
+		return err
 	})
 }

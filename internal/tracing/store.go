@@ -73,6 +73,11 @@ func (s *tracedStore) DeleteAppUser(ctx context.Context, appUserID string) error
 	return err
 }
 
+func (s *tracedStore) ForgetJunctionUser(ctx context.Context, m linking.UserMapping) error {
+	_, err := traced(s, ctx, "ForgetJunctionUser", none(func(ctx context.Context) error { return s.next.ForgetJunctionUser(ctx, m) }))
+	return err
+}
+
 func (s *tracedStore) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
 	_, err := traced(s, ctx, "CreateLinkSession", none(func(ctx context.Context) error { return s.next.CreateLinkSession(ctx, ls) }))
 	return err

@@ -6,8 +6,11 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -34,6 +37,7 @@ var dialect = store.Dialect{
 	EncodeTime:     func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	TimeColumnType: "timestamptz",
 	Classify:       classify,
+	RetryOnce:      connectionLost,
 	Migrations:     migrationFiles,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
@@ -71,23 +75,35 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	return s, nil
 }
 
-// classify: 23505 is a uniqueness clash; connection failures (SQLSTATE
-// classes 08 and 57P: the server went away or is shutting down) and pool or
-// dial failures mean the database is out of reach for now.
+// classify: 23505 is a uniqueness clash; a lost or refused connection means
+// the database is out of reach for now.
 func classify(err error) linking.ErrorCode {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch {
-		case pgErr.Code == "23505":
-			return linking.EConflict
-		case strings.HasPrefix(pgErr.Code, "08"), strings.HasPrefix(pgErr.Code, "57P"):
-			return linking.EUnavailable
-		}
-		return ""
-	}
-	var connectErr *pgconn.ConnectError
-	if errors.As(err, &connectErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "23505":
+		return linking.EConflict
+	case connectionLost(err), pgconn.Timeout(err), errors.Is(err, driver.ErrBadConn), brokenConnection(err):
 		return linking.EUnavailable
 	}
 	return ""
+}
+
+// brokenConnection: the connection broke mid-statement. The database is out
+// of reach, but the statement may have run, so it is not retried.
+func brokenConnection(err error) bool {
+	var netErr net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &netErr)
+}
+
+// connectionLost: SQLSTATE classes 08 (connection exception) and 57P (the
+// server is shutting down, or an administrator terminated the backend, as
+// pg_terminate_backend does), a failed dial, or a request that never left.
+// A statement that failed this way committed nothing.
+func connectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &connectErr) || pgconn.SafeToRetry(err)
 }

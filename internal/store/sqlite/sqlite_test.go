@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,40 +56,17 @@ func TestFileURI(t *testing.T) {
 // once and first-writer-wins holds across them, without "database is locked".
 func TestStoresSharingAFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shared.db")
-	const instances = 5
-	stores := make([]*store.Store, instances)
-	errs := make([]error, instances)
-	var wg sync.WaitGroup
-	for i := range instances {
-		wg.Go(func() { stores[i], errs[i] = sqlite.Open(t.Context(), path) })
-	}
-	wg.Wait()
-	for i, err := range errs {
+	storetest.RunReplicas(t, 5, func() (*store.Store, error) { return sqlite.Open(t.Context(), path) }, func(t *testing.T) (rows, distinct int) {
+		db, err := sql.Open("sqlite", path)
 		if err != nil {
-			t.Fatalf("Open %d: %v", i, err)
+			t.Fatal(err)
 		}
-		t.Cleanup(func() { stores[i].Close() })
-	}
-
-	const callers = 50
-	results := make([]linking.UserMapping, callers)
-	saveErrs := make([]error, callers)
-	for i := range callers {
-		wg.Go(func() {
-			results[i], saveErrs[i] = stores[i%instances].SaveUserMapping(t.Context(), linking.UserMapping{
-				AppUserID: "app", JunctionUserID: fmt.Sprintf("jn-%d", i), ClientUserID: "c", CreatedAt: time.Now(),
-			})
-		})
-	}
-	wg.Wait()
-	for i := range callers {
-		if saveErrs[i] != nil {
-			t.Fatalf("SaveUserMapping %d: %v", i, saveErrs[i])
+		defer db.Close()
+		if err := db.QueryRow(`SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&rows, &distinct); err != nil {
+			t.Fatalf("schema_migrations: %v", err)
 		}
-		if results[i].JunctionUserID != results[0].JunctionUserID {
-			t.Errorf("caller %d got %q, caller 0 got %q", i, results[i].JunctionUserID, results[0].JunctionUserID)
-		}
-	}
+		return rows, distinct
+	})
 }
 
 // The settings Open promises are on the file: WAL (persistent) and one row

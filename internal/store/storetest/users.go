@@ -19,6 +19,35 @@ var userMappingTests = []namedTest{
 	{"ConcurrentSaves", testMappingConcurrentSaves},
 	{"DeleteAppUser", testDeleteAppUser},
 	{"DeleteUnknownAppUser", testDeleteUnknownAppUser},
+	{"ForgetJunctionUserOnlyWhileMapped", testForgetJunctionUser},
+}
+
+// ForgetJunctionUser drops a mapping and its connections, but never a
+// mapping that another request has replaced meanwhile.
+func testForgetJunctionUser(t *testing.T, s *store.Store) {
+	old := mapping("app-1", "jn-old")
+	_, err := s.SaveUserMapping(ctx(t), old)
+	noErr(t, err, "SaveUserMapping")
+	_, err = s.ApplyConnectionEvent(ctx(t), "evt-1", linking.ReportedConnection{JunctionUserID: "jn-old", Provider: "oura", Status: "connected", UpdatedAt: base})
+	noErr(t, err, "ApplyConnectionEvent")
+
+	noErr(t, s.ForgetJunctionUser(ctx(t), old), "ForgetJunctionUser")
+	if _, err := s.UserMappingByAppUser(ctx(t), "app-1"); !linking.IsCode(err, linking.ENotFound) {
+		t.Fatalf("mapping after ForgetJunctionUser: %v, want not found", err)
+	}
+	conns, err := s.ReportedConnections(ctx(t), "jn-old")
+	noErr(t, err, "ReportedConnections")
+	if len(conns) != 0 {
+		t.Fatalf("connections of a forgotten Junction user: %+v", conns)
+	}
+
+	replaced := mapping("app-1", "jn-new")
+	_, err = s.SaveUserMapping(ctx(t), replaced)
+	noErr(t, err, "SaveUserMapping")
+	noErr(t, s.ForgetJunctionUser(ctx(t), old), "ForgetJunctionUser of a replaced mapping")
+	got, err := s.UserMappingByAppUser(ctx(t), "app-1")
+	noErr(t, err, "UserMappingByAppUser")
+	checkMapping(t, "replacement", got, replaced)
 }
 
 func mapping(app, junction string) linking.UserMapping {
