@@ -48,12 +48,12 @@ func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSess
 
 // LatestLinkSession returns the newest session of junctionUserID for
 // provider, or for the user's pick in Link, created at or after since.
-func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (linking.LinkSession, error) {
-	ls, err := scanSession(s.reader.QueryRowContext(ctx, s.q.latestSession, junctionUserID, provider, s.d.EncodeTime(since)))
-	if err != nil {
-		return linking.LinkSession{}, s.wrapErr("latest link session", err)
-	}
-	return ls, nil
+func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (ls linking.LinkSession, err error) {
+	err = s.run(ctx, "latest link session", func() error {
+		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.latestSession, junctionUserID, provider, s.d.EncodeTime(since)))
+		return err
+	})
+	return ls, err
 }
 
 // CompleteLinkSession records o unless an outcome is already recorded and
