@@ -206,6 +206,15 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 		}
 		wg.Wait()
 		applied := 0
+		// A binary's log reaches the test through a pipe, maybe after its
+		// answer did: wait for every delivery's line.
+		testkit.Eventually(t, "every delivery's log line", func() bool {
+			lines := 0
+			for _, replica := range c.replicas {
+				lines += replica.Logs.Count(`"svix_id":"msg_replicated","result":`)
+			}
+			return lines == 10
+		})
 		for _, replica := range c.replicas {
 			applied += replica.Logs.Count(`"svix_id":"msg_replicated","result":"applied"`)
 		}
