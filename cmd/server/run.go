@@ -74,6 +74,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          newStdLogger(log),
 	}
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, app.metrics, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("public_url", publicURL).Str("mode", mode).Msg("linkbff listening")

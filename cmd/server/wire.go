@@ -19,16 +19,19 @@ import (
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/junctionadapter"
 	"github.com/linkbff/linkbff/internal/linking"
+	"github.com/linkbff/linkbff/internal/metrics"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 	"github.com/linkbff/linkbff/internal/store"
 	"github.com/linkbff/linkbff/internal/store/postgres"
 	"github.com/linkbff/linkbff/internal/store/sqlite"
+	"github.com/linkbff/linkbff/internal/tracing"
 	"github.com/linkbff/linkbff/web"
 )
 
 // app is linkbff wired together.
 type app struct {
 	handler http.Handler
+	metrics http.Handler // served on METRICS_ADDR only
 	store   *store.Store
 	close   func()
 }
@@ -53,13 +56,20 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		}
 	}()
 
+	m := metrics.New()
+	tr, stopTracing, err := tracing.Open(ctx, cfg.Tracing)
+	if err != nil {
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+	}
+	opened = append(opened, func() { flushTraces(stopTracing, log) })
+
 	st, err := openStore(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
 	opened = append(opened, func() { _ = st.Close() })
 
-	upstream, err := openJunction(cfg, publicURL, log)
+	upstream, err := openJunction(cfg, publicURL, log, tr.ObserveJunction, m.ObserveJunction)
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +81,12 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 
 	webhooks, err := webhookVerifier(upstream.webhookSecret, log)
+	webhooks = m.WebhookVerifier(webhooks)
 	if err != nil {
 		return nil, err
 	}
 
-	limits, err := openRateLimits(ctx, cfg, log)
+	limits, err := openRateLimits(ctx, cfg, log, m)
 	if err != nil {
 		return nil, err
 	}
@@ -83,11 +94,12 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 
 	svc, err := linking.New(linking.Config{
 		Junction:      junctionadapter.New(upstream.client),
-		Store:         st,
+		Store:         tr.Store(st, st.System()),
 		PublicURL:     publicURL,
 		ReturnURLs:    cfg.ReturnURLs,
 		Providers:     cfg.Providers,
 		ClientUserIDs: linking.ClientUserIDs{Namespace: cfg.ClientUserNamespace, Issuer: issuer},
+		Observer:      m,
 		Logger:        log,
 	})
 	if err != nil {
@@ -98,11 +110,14 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	if limits.ready != nil {
 		readyChecks = append(readyChecks, *limits.ready)
 	}
+	for _, c := range readyChecks {
+		m.Health(c.Name, c.Check)
+	}
 	var demo http.Handler
 	if cfg.ServeDemo {
 		demo = web.Demo()
 	}
-	handler := handlers.New(handlers.Deps{
+	handler := tr.Handler(handlers.New(handlers.Deps{
 		Log:                log,
 		Linking:            svc,
 		Verifier:           verifier,
@@ -115,8 +130,9 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		UserLimiter:        limits.user,
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
-	})
-	return &app{handler: handler, store: st, close: opened.close}, nil
+		Requests:           m,
+	}))
+	return &app{handler: handler, metrics: m.Handler(), store: st, close: opened.close}, nil
 }
 
 func openStore(ctx context.Context, databaseURL string) (*store.Store, error) {
@@ -144,7 +160,7 @@ type upstream struct {
 	close         func()
 }
 
-func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upstream, error) {
+func openJunction(cfg config.Config, publicURL string, log zerolog.Logger, observers ...junction.Observer) (upstream, error) {
 	u := upstream{webhookSecret: cfg.Junction.WebhookSecret, close: func() {}}
 	apiKey, baseURL := cfg.Junction.APIKey, cfg.Junction.BaseURL
 	if cfg.Dev.Enabled {
@@ -162,7 +178,7 @@ func openJunction(cfg config.Config, publicURL string, log zerolog.Logger) (upst
 		}
 		u.emulator, u.close = withEmulatorKey(emu.Handler(), apiKey), emu.Close
 	}
-	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL, BaseBackoff: cfg.Junction.RetryBackoff})
+	client, err := junction.New(junction.Config{APIKey: apiKey, BaseURL: baseURL, BaseBackoff: cfg.Junction.RetryBackoff, Observers: observers})
 	if err != nil {
 		u.close()
 		return upstream{}, fmt.Errorf("junction client: %w", err)
@@ -204,7 +220,7 @@ func openAuth(ctx context.Context, cfg config.Config, publicURL string) (_ *auth
 
 // webhookVerifier checks Junction's Svix signatures; nil (the route off)
 // without a secret.
-func webhookVerifier(secret string, log zerolog.Logger) (*svix.Webhook, error) {
+func webhookVerifier(secret string, log zerolog.Logger) (handlers.WebhookVerifier, error) {
 	if secret == "" {
 		log.Warn().Msg("JUNCTION_WEBHOOK_SECRET is not set: POST /webhooks/junction is disabled and connections are known only from Junction's providers endpoint")
 		return nil, nil
@@ -225,17 +241,21 @@ type rateLimits struct {
 
 // openRateLimits keeps budgets in memory, or in Redis to share them across
 // replicas.
-func openRateLimits(ctx context.Context, cfg config.Config, log zerolog.Logger) (rateLimits, error) {
+func openRateLimits(ctx context.Context, cfg config.Config, log zerolog.Logger, m *metrics.Metrics) (rateLimits, error) {
 	if cfg.RedisURL == "" {
-		return rateLimits{user: ratelimit.NewMemory(cfg.RateLimitUser), ip: ratelimit.NewMemory(cfg.RateLimitIP), close: func() {}}, nil
+		return rateLimits{
+			user:  m.Limiter(ratelimit.NewMemory(cfg.RateLimitUser), "memory"),
+			ip:    m.Limiter(ratelimit.NewMemory(cfg.RateLimitIP), "memory"),
+			close: func() {},
+		}, nil
 	}
 	rdb, err := ratelimit.OpenRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return rateLimits{}, fmt.Errorf("REDIS_URL: %w", err)
 	}
 	return rateLimits{
-		user:  rdb.Limiter("linkbff:rl:user:", cfg.RateLimitUser),
-		ip:    rdb.Limiter("linkbff:rl:ip:", cfg.RateLimitIP),
+		user:  m.Limiter(rdb.Limiter("linkbff:rl:user:", cfg.RateLimitUser), "redis"),
+		ip:    m.Limiter(rdb.Limiter("linkbff:rl:ip:", cfg.RateLimitIP), "redis"),
 		ready: &handlers.ReadyCheck{Name: "redis", Check: rdb.Ping, Optional: true},
 		close: func() { _ = rdb.Close() },
 	}, nil

@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/testkit"
 )
 
@@ -28,8 +29,12 @@ const (
 	hsSecret = "replica-test-hs256-secret-of-at-least-32-bytes"
 )
 
-// TestMain removes the binaries testkit built for this package's tests.
-func TestMain(m *testing.M) { testkit.Main(m) }
+// TestMain checks every exchange against the OpenAPI document and removes
+// the binaries testkit built for this package's tests.
+func TestMain(m *testing.M) {
+	testkit.UseContract(api.OpenAPI)
+	testkit.Main(m)
+}
 
 type cluster struct {
 	emulator    *testkit.Server
@@ -173,6 +178,15 @@ func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
 		}
 		wg.Wait()
 		applied := 0
+		// A binary's log reaches the test through a pipe, maybe after its
+		// answer did: wait for every delivery's line.
+		testkit.Eventually(t, "every delivery's log line", func() bool {
+			lines := 0
+			for _, replica := range c.replicas {
+				lines += replica.Logs.Count(`"svix_id":"msg_replicated","result":`)
+			}
+			return lines == 10
+		})
 		for _, replica := range c.replicas {
 			applied += replica.Logs.Count(`"svix_id":"msg_replicated","result":"applied"`)
 		}

@@ -52,6 +52,10 @@ type Config struct {
 	LogLevel  string
 	LogFormat string
 
+	// MetricsAddr is the separate listener Prometheus scrapes; "" = off.
+	MetricsAddr string
+	Tracing     Tracing
+
 	// Warnings are settings that work but deserve the operator's eye; run
 	// logs them at startup.
 	Warnings []string
@@ -81,6 +85,15 @@ type Junction struct {
 	// RetryBackoff is the first delay before retrying Junction's 429, 5xx
 	// and timeouts; it doubles per retry.
 	RetryBackoff time.Duration
+}
+
+// Tracing is where OpenTelemetry traces go; off when Endpoint is "".
+type Tracing struct {
+	// Endpoint is the collector's OTLP/HTTP base URL; traces go to
+	// {Endpoint}/v1/traces.
+	Endpoint    string
+	Headers     map[string]string
+	ServiceName string
 }
 
 // setting is one environment variable.
@@ -276,6 +289,33 @@ var settings = []setting{
 			c.LogFormat = strings.ToLower(v)
 			return oneOf(c.LogFormat, "json", "console")
 		}},
+	{name: "METRICS_ADDR", help: "host:port of a separate listener serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464, or :9464 for the platform's scraper; never LISTEN_ADDR's port; empty = off",
+		parse: func(c *Config, v string) error {
+			c.MetricsAddr = v
+			if v == "" {
+				return nil
+			}
+			_, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("%q is not host:port", v)
+			}
+			if _, public, _ := net.SplitHostPort(c.ListenAddr); port == public && port != "0" {
+				return fmt.Errorf("uses LISTEN_ADDR's port %s: metrics stay off the public port", port)
+			}
+			return nil
+		}},
+	{name: "OTEL_EXPORTER_OTLP_ENDPOINT", url: true, help: "OTLP/HTTP endpoint of your OpenTelemetry collector, e.g. http://otel-collector:4318 (traces go to …/v1/traces); empty = tracing off",
+		parse: func(c *Config, v string) error {
+			c.Tracing.Endpoint = strings.TrimRight(v, "/")
+			if v == "" {
+				return nil
+			}
+			return checkBaseURL(v)
+		}},
+	{name: "OTEL_EXPORTER_OTLP_HEADERS", secret: true, help: "headers sent with traces, key=value,… (e.g. your tracing vendor's API key)",
+		parse: func(c *Config, v string) (err error) { c.Tracing.Headers, err = parseHeaders(v); return err }},
+	{name: "OTEL_SERVICE_NAME", def: "linkbff", help: "service.name of linkbff's traces",
+		parse: func(c *Config, v string) error { c.Tracing.ServiceName = v; return nil }},
 }
 
 // Load reads and checks the configuration. Every problem is reported at
@@ -506,6 +546,28 @@ func oneOf(v string, allowed ...string) error {
 		}
 	}
 	return fmt.Errorf("%q must be %s", v, strings.Join(allowed, " or "))
+}
+
+// parseHeaders reads OpenTelemetry's key=value,… list (values URL-encoded).
+// Its errors never echo a value: they may be credentials.
+func parseHeaders(v string) (map[string]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i, pair := range strings.Split(v, ",") {
+		key, value, ok := strings.Cut(pair, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || strings.ContainsAny(key, " \t:") {
+			return nil, fmt.Errorf("entry %d is not key=value", i+1)
+		}
+		decoded, err := url.QueryUnescape(strings.TrimSpace(value))
+		if err != nil {
+			return nil, fmt.Errorf("entry %d (%s) has a badly encoded value", i+1, key)
+		}
+		out[key] = decoded
+	}
+	return out, nil
 }
 
 func splitList(s string) []string {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -111,6 +112,10 @@ func TestInvalidValues(t *testing.T) {
 		{"PROVIDERS_ALLOWLIST", "Fitbit", "PROVIDERS_ALLOWLIST"},
 		{"ALLOW_NETWORK_DEV_MODE", "perhaps", "ALLOW_NETWORK_DEV_MODE"},
 		{"TRUSTED_PROXY_HEADER", "X-Real IP", "TRUSTED_PROXY_HEADER"},
+		{"METRICS_ADDR", "9090", "METRICS_ADDR"},
+		{"METRICS_ADDR", "127.0.0.1:8080", "LISTEN_ADDR's port"},
+		{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"OTEL_EXPORTER_OTLP_HEADERS", "api-key", "OTEL_EXPORTER_OTLP_HEADERS entry 1"},
 	}
 	for _, tc := range tests {
 		_, err := Load(env(productionVars(map[string]string{tc.key: tc.value})))
@@ -140,7 +145,7 @@ func TestStringMasksSecrets(t *testing.T) {
 		"JUNCTION_API_KEY": "sk_us_topsecret", "PUBLIC_URL": "https://bff.example.com",
 		"AUTH_HS256_SECRET": "hs256-secret-that-is-32-bytes-long!!", "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "none",
 		"JUNCTION_WEBHOOK_SECRET": "whsec_c2VjcmV0", "DATABASE_URL": "postgres://u:dbpass@db/x",
-		"REDIS_URL": "redis://:redispass@r:6379/0",
+		"REDIS_URL": "redis://:redispass@r:6379/0", "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=otelsecret",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +159,7 @@ func TestStringMasksSecrets(t *testing.T) {
 			t.Errorf("String() does not show %s: %s", name, s)
 		}
 	}
-	for _, secret := range []string{"topsecret", "hs256-secret", "c2VjcmV0", "dbpass", "redispass"} {
+	for _, secret := range []string{"topsecret", "hs256-secret", "c2VjcmV0", "dbpass", "redispass", "otelsecret"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}
@@ -214,5 +219,26 @@ func TestCORSOriginsFor(t *testing.T) {
 		if _, err := Load(env(map[string]string{"CORS_ALLOWED_ORIGINS": wildcard})); err == nil || !strings.Contains(err.Error(), "exact origins") {
 			t.Errorf("CORS_ALLOWED_ORIGINS=%s: %v", wildcard, err)
 		}
+	}
+}
+
+func TestObservabilitySettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "" || c.Tracing.Endpoint != "" || c.Tracing.ServiceName != "linkbff" {
+		t.Fatalf("metrics and tracing must be off by default: %q %+v", c.MetricsAddr, c.Tracing)
+	}
+	c, err = Load(env(map[string]string{
+		"METRICS_ADDR": "127.0.0.1:9464", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
+		"OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=a%2Cb, tenant = blue", "OTEL_SERVICE_NAME": "bff",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"x-api-key": "a,b", "tenant": "blue"}
+	if c.MetricsAddr != "127.0.0.1:9464" || c.Tracing.Endpoint != "http://collector:4318" || c.Tracing.ServiceName != "bff" || !maps.Equal(c.Tracing.Headers, want) {
+		t.Fatalf("got %q %+v", c.MetricsAddr, c.Tracing)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/cors"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -47,9 +48,10 @@ func requestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// accessLog writes one line per request. It logs the path only: query
-// strings carry link tokens and callback details, which stay out of logs.
-func accessLog(log zerolog.Logger) func(http.Handler) http.Handler {
+// accessLog writes one line per request and tells observe of it. It logs
+// the path only: query strings carry link tokens and callback details, which
+// stay out of logs.
+func accessLog(log zerolog.Logger, observe RequestObserver) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
@@ -59,16 +61,26 @@ func accessLog(log zerolog.Logger) func(http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			log.Info().
-				Str("request_id", requestIDFrom(r.Context())).
+			answered := AnsweredRequest{
+				Route: chi.RouteContext(r.Context()).RoutePattern(), Method: r.Method,
+				RequestID: requestIDFrom(r.Context()), Status: status, Elapsed: time.Since(start),
+			}
+			ev := log.Info()
+			if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+				ev = ev.Str("trace_id", sc.TraceID().String())
+			}
+			ev.Str("request_id", answered.RequestID).
 				Str("method", r.Method).
 				Str("path", r.URL.Path).
-				Str("route", chi.RouteContext(r.Context()).RoutePattern()).
+				Str("route", answered.Route).
 				Int("status", status).
 				Int("bytes", ww.BytesWritten()).
-				Dur("duration", time.Since(start)).
+				Dur("duration", answered.Elapsed).
 				Str("remote", r.RemoteAddr).
 				Msg("request")
+			if observe != nil {
+				observe.ObserveRequest(r.Context(), answered)
+			}
 		})
 	}
 }

@@ -4,12 +4,15 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/linkbff/linkbff/api"
 )
 
 // addRoutes is the whole HTTP surface of linkbff on one screen.
 func addRoutes(r chi.Router, d Deps) {
 	r.Method(http.MethodGet, "/healthz", handleHealthz())
 	r.Method(http.MethodGet, "/readyz", handleReadyz(d.Log, d.ReadyChecks))
+	r.Method(http.MethodGet, "/openapi.json", handleOpenAPI(api.OpenAPI))
 
 	// The app API: JSON, Bearer JWT, CORS for the configured origins.
 	r.Route("/v1", func(r chi.Router) {

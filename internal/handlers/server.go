@@ -10,7 +10,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
-	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -38,7 +37,7 @@ type Deps struct {
 	Linking  *linking.Service
 	Verifier TokenVerifier
 	// Webhooks verifies Svix signatures; nil disables the webhook route.
-	Webhooks *svix.Webhook
+	Webhooks WebhookVerifier
 	// DevIssuer and Emulator exist only in dev mode.
 	DevIssuer *auth.DevIssuer
 	Emulator  http.Handler
@@ -49,6 +48,27 @@ type Deps struct {
 	UserLimiter        ratelimit.Limiter
 	IPLimiter          ratelimit.Limiter
 	TrustedProxyHeader string
+	// Requests hears of every answered request (metrics); nil for none.
+	Requests RequestObserver
+}
+
+// RequestObserver hears of each request once it is answered, as the access
+// log sees it.
+type RequestObserver interface {
+	ObserveRequest(ctx context.Context, req AnsweredRequest)
+}
+
+// AnsweredRequest is one request as the access log records it. Route is
+// chi's pattern, never the raw path.
+type AnsweredRequest struct {
+	Route, Method, RequestID string
+	Status                   int
+	Elapsed                  time.Duration
+}
+
+// WebhookVerifier checks a delivery's Svix signature (svix.Webhook does).
+type WebhookVerifier interface {
+	Verify(payload []byte, headers http.Header) error
 }
 
 // RequestDeadline bounds every request; the server's write timeout must be
@@ -58,7 +78,7 @@ const RequestDeadline = 20 * time.Second
 // New returns linkbff's HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
+	r.Use(requestID, accessLog(d.Log, d.Requests), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
 	addRoutes(r, d)
 	return r
 }

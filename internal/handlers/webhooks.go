@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/rs/zerolog"
-	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/linkbff/linkbff/internal/linking"
 )
@@ -19,7 +18,7 @@ const maxWebhookBody = 1 << 20
 // events it cannot use are still acknowledged: a failure would only make
 // Junction retry for days. Only deliveries that fail verification spend
 // the sender's per-IP budget (failures). The body is never logged.
-func handleWebhook(log zerolog.Logger, wh *svix.Webhook, svc *linking.Service, failures budget) http.Handler {
+func handleWebhook(log zerolog.Logger, wh WebhookVerifier, svc *linking.Service, failures budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reject := func(err error) {
 			if limited := failures(w, r); limited != nil {

@@ -40,6 +40,8 @@ type Config struct {
 	BaseBackoff time.Duration
 	// Timeout bounds each attempt. Defaults to 10s.
 	Timeout time.Duration
+	// Observers hear of every call (metrics, tracing).
+	Observers []Observer
 }
 
 // Client calls Junction's API. It is safe for concurrent use.
@@ -50,6 +52,7 @@ type Client struct {
 	maxRetries  int
 	baseBackoff time.Duration
 	timeout     time.Duration
+	observers   []Observer
 	// sleep waits between attempts; tests replace it to observe delays
 	// without depending on the clock.
 	sleep func(ctx context.Context, d time.Duration) error
@@ -85,6 +88,7 @@ func New(cfg Config) (*Client, error) {
 		maxRetries:  cfg.MaxRetries,
 		baseBackoff: cfg.BaseBackoff,
 		timeout:     cfg.Timeout,
+		observers:   cfg.Observers,
 		sleep:       sleepUnlessDone,
 	}
 	switch {

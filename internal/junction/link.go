@@ -63,7 +63,7 @@ func (c *Client) LinkToken(ctx context.Context, req LinkTokenRequest) (LinkToken
 	}
 	body := linkTokenWire(req)
 	var out LinkToken
-	err := c.do(ctx, request{method: http.MethodPost, path: "/v2/link/token", body: body, retryPOST: true}, &out)
+	err := c.do(ctx, request{op: "link_token", method: http.MethodPost, path: "/v2/link/token", body: body, retryPOST: true}, &out)
 	if err != nil {
 		return LinkToken{}, err
 	}
@@ -89,7 +89,7 @@ func (c *Client) OAuthProvider(ctx context.Context, linkToken, provider string) 
 		AuthType           string   `json:"auth_type"`
 		SupportedResources []string `json:"supported_resources"`
 	}
-	r := request{method: http.MethodGet, path: escapedPath("v2", "link", "provider", "oauth", provider), linkToken: linkToken}
+	r := request{op: "oauth_provider", method: http.MethodGet, path: escapedPath("v2", "link", "provider", "oauth", provider), linkToken: linkToken}
 	if err := c.do(ctx, r, &out); err != nil {
 		return OAuthProvider{}, err
 	}

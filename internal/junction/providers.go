@@ -59,7 +59,7 @@ func (c *Client) UserProviders(ctx context.Context, userID string) ([]ConnectedP
 	var out struct {
 		Providers []connectedProviderWire `json:"providers"`
 	}
-	if err := c.do(ctx, request{method: http.MethodGet, path: escapedPath("v2", "user", "providers", userID)}, &out); err != nil {
+	if err := c.do(ctx, request{op: "user_providers", method: http.MethodGet, path: escapedPath("v2", "user", "providers", userID)}, &out); err != nil {
 		return nil, err
 	}
 	providers := make([]ConnectedProvider, 0, len(out.Providers))
@@ -88,7 +88,7 @@ func (c *Client) DeregisterProvider(ctx context.Context, userID, provider string
 	if err := requireField("provider", provider); err != nil {
 		return err
 	}
-	return c.do(ctx, request{method: http.MethodDelete, path: escapedPath("v2", "user", userID, provider)}, nil)
+	return c.do(ctx, request{op: "deregister_provider", method: http.MethodDelete, path: escapedPath("v2", "user", userID, provider)}, nil)
 }
 
 // Providers lists the providers the team can offer.
@@ -101,7 +101,7 @@ func (c *Client) Providers(ctx context.Context) ([]Provider, error) {
 		AuthType           string   `json:"auth_type"`
 		SupportedResources []string `json:"supported_resources"`
 	}
-	if err := c.do(ctx, request{method: http.MethodGet, path: "/v2/providers"}, &out); err != nil {
+	if err := c.do(ctx, request{op: "providers", method: http.MethodGet, path: "/v2/providers"}, &out); err != nil {
 		return nil, err
 	}
 	providers := make([]Provider, 0, len(out))

@@ -18,6 +18,7 @@ const maxBodyBytes = 1 << 20
 
 // request describes one logical call; it may take several attempts.
 type request struct {
+	op     string // names the call for observers, e.g. "link_token"
 	method string
 	path   string // already escaped; see escapedPath
 	body   any    // JSON-encoded once and re-sent on every attempt
@@ -50,7 +51,11 @@ type response struct {
 // do runs r with retries and decodes a 2xx body into out (when non-nil).
 // Failures come back as *Error, except a canceled ctx, which is returned as
 // is (wrapped with the call's method and path).
-func (c *Client) do(ctx context.Context, r request, out any) error {
+func (c *Client) do(ctx context.Context, r request, out any) (err error) {
+	call := Call{Operation: r.op}
+	ctx, done := c.observe(ctx, r.op)
+	defer func() { call.Err = err; done(call) }()
+
 	var payload []byte
 	if r.body != nil {
 		var err error
@@ -64,6 +69,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r, payload)
+		call.Attempts, call.StatusCode = attempt+1, resp.status
 		if err == nil && resp.status >= 200 && resp.status <= 299 {
 			return decodeSuccess(r, resp, out)
 		}

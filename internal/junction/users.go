@@ -51,7 +51,7 @@ func (c *Client) CreateUser(ctx context.Context, clientUserID string) (User, err
 	}{clientUserID}
 	var out userWire
 	// Safe to repeat: a retry after a lost response lands in the adoption path.
-	err := c.do(ctx, request{method: http.MethodPost, path: "/v2/user", body: body, retryPOST: true}, &out)
+	err := c.do(ctx, request{op: "create_user", method: http.MethodPost, path: "/v2/user", body: body, retryPOST: true}, &out)
 	if err == nil {
 		return out.user(), nil
 	}
@@ -80,7 +80,7 @@ func (c *Client) ResolveUser(ctx context.Context, clientUserID string) (User, er
 		return User{}, err
 	}
 	var out userWire
-	err := c.do(ctx, request{method: http.MethodGet, path: escapedPath("v2", "user", "resolve", clientUserID)}, &out)
+	err := c.do(ctx, request{op: "resolve_user", method: http.MethodGet, path: escapedPath("v2", "user", "resolve", clientUserID)}, &out)
 	return out.user(), err
 }
 
@@ -90,7 +90,7 @@ func (c *Client) DeleteUser(ctx context.Context, userID string) error {
 	if err := requireField("user_id", userID); err != nil {
 		return err
 	}
-	return c.do(ctx, request{method: http.MethodDelete, path: escapedPath("v2", "user", userID)}, nil)
+	return c.do(ctx, request{op: "delete_user", method: http.MethodDelete, path: escapedPath("v2", "user", userID)}, nil)
 }
 
 // SignInToken mints a token for the Junction Mobile SDK (Apple HealthKit,
@@ -103,7 +103,7 @@ func (c *Client) SignInToken(ctx context.Context, userID string) (SignInToken, e
 		UserID      string `json:"user_id"`
 		SignInToken string `json:"sign_in_token"`
 	}
-	err := c.do(ctx, request{method: http.MethodPost, path: escapedPath("v2", "user", userID, "sign_in_token")}, &out)
+	err := c.do(ctx, request{op: "sign_in_token", method: http.MethodPost, path: escapedPath("v2", "user", userID, "sign_in_token")}, &out)
 	if err != nil {
 		return SignInToken{}, err
 	}

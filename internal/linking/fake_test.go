@@ -185,6 +185,22 @@ func (m *memStore) CompleteLinkSession(_ context.Context, id string, o Outcome, 
 	return s, nil
 }
 
+func (m *memStore) LatestLinkSession(_ context.Context, junctionUserID, provider string, since time.Time) (LinkSession, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var latest *LinkSession
+	for _, s := range m.sessions {
+		if s.JunctionUserID == junctionUserID && (s.Provider == provider || s.Provider == "") && !s.CreatedAt.Before(since) &&
+			(latest == nil || s.CreatedAt.After(latest.CreatedAt)) {
+			latest = &s
+		}
+	}
+	if latest == nil {
+		return LinkSession{}, Errorf(ENotFound, "link session not found")
+	}
+	return *latest, nil
+}
+
 func (m *memStore) ApplyConnectionEvent(_ context.Context, eventID string, c ReportedConnection) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

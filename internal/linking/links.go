@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"sort"
+	"time"
 )
 
 // LinkRequest is what an app asks for when it wants a link token.
@@ -105,6 +106,7 @@ func (s *Service) openSession(ctx context.Context, appUserID string, req LinkReq
 	if err != nil {
 		return LinkToken{}, err
 	}
+	s.observer.LinkStarted(req.Provider)
 	return token, nil
 }
 
@@ -177,8 +179,14 @@ func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callbac
 		if err != nil {
 			return LinkResult{}, err
 		}
-		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, s.now().UTC()); err != nil {
+		// Microseconds are what both stores keep, so the stored completion
+		// time tells whether this call recorded the outcome or a racing one did.
+		at := s.now().UTC().Truncate(time.Microsecond)
+		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, at); err != nil {
 			return LinkResult{}, err
+		}
+		if session.CompletedAt != nil && session.CompletedAt.Equal(at) {
+			s.observer.CallbackRecorded(*session.Outcome)
 		}
 	}
 	return LinkResult{Status: session.Outcome.Status, ErrorType: session.Outcome.ErrorType, Provider: session.Provider, ReturnTo: session.ReturnTo}, nil

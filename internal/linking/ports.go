@@ -35,6 +35,10 @@ type Store interface {
 	// and returns the session as stored: the first outcome wins. ENotFound
 	// when the session does not exist.
 	CompleteLinkSession(ctx context.Context, id string, o Outcome, at time.Time) (LinkSession, error)
+	// LatestLinkSession returns the newest session of a Junction user for
+	// provider, or for the user's pick in Link (no provider), created at or
+	// after since; ENotFound when there is none.
+	LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (LinkSession, error)
 
 	// ApplyConnectionEvent records eventID (a webhook's svix-id) and upserts c
 	// in one transaction. If eventID was seen before it changes nothing and

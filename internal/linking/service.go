@@ -41,8 +41,10 @@ type Config struct {
 	// FreshWebhookWindow is how long a connection known only from a webhook
 	// is shown when Junction does not list it yet; default 10m.
 	FreshWebhookWindow time.Duration
-	Now                func() time.Time
-	Logger             zerolog.Logger
+	// Observer hears how Link flows go (metrics); default NopObserver.
+	Observer Observer
+	Now      func() time.Time
+	Logger   zerolog.Logger
 }
 
 // Service is the linking domain.
@@ -55,6 +57,7 @@ type Service struct {
 	freshness  time.Duration
 
 	clientUserIDs ClientUserIDs
+	observer      Observer
 	now           func() time.Time
 	log           zerolog.Logger
 
@@ -81,6 +84,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
 	s := &Service{
 		junction:   cfg.Junction,
 		store:      cfg.Store,
@@ -90,6 +96,7 @@ func New(cfg Config) (*Service, error) {
 		freshness:  cfg.FreshWebhookWindow,
 
 		clientUserIDs: cfg.ClientUserIDs,
+		observer:      cfg.Observer,
 		now:           cfg.Now,
 		log:           cfg.Logger,
 	}

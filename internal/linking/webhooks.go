@@ -11,28 +11,45 @@ const (
 	WebhookDuplicate   WebhookResult = "duplicate"
 	WebhookUnknownUser WebhookResult = "unknown_user"
 	WebhookIgnored     WebhookResult = "ignored_event_type"
+	// WebhookUnusable: signed by Junction but not an event linkbff can read.
+	// ApplyWebhook reports it as an EInvalid error; observers hear this.
+	WebhookUnusable WebhookResult = "unusable"
 )
 
 // ApplyWebhook applies a verified webhook body once per eventID (svix-id).
 func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte) (WebhookResult, error) {
+	ev, result, err := s.applyWebhook(ctx, eventID, body)
+	switch {
+	case err == nil:
+		s.observer.WebhookHandled(ev.Type, result)
+	case IsCode(err, EInvalid):
+		s.observer.WebhookHandled(ev.Type, WebhookUnusable)
+	}
+	if result == WebhookApplied && ev.Type == EventConnectionCreated {
+		s.confirmConnection(ctx, ev)
+	}
+	return result, err
+}
+
+func (s *Service) applyWebhook(ctx context.Context, eventID string, body []byte) (WebhookEvent, WebhookResult, error) {
 	if eventID == "" || len(eventID) > 128 {
-		return "", FieldErrorf("svix-id", "svix-id header is missing or too long")
+		return WebhookEvent{}, "", FieldErrorf("svix-id", "svix-id header is missing or too long")
 	}
 	ev, err := s.junction.ParseWebhookEvent(body)
 	if err != nil {
-		return "", err
+		return ev, "", err
 	}
 	if ev.Type != EventConnectionCreated && ev.Type != EventConnectionError {
-		return WebhookIgnored, nil
+		return ev, WebhookIgnored, nil
 	}
 	if ev.Provider == "" || ev.JunctionUserID == "" {
-		return "", Errorf(EInvalid, "webhook event lacks user_id or provider")
+		return ev, "", Errorf(EInvalid, "webhook event lacks user_id or provider")
 	}
 	if _, err := s.store.UserMappingByJunctionUser(ctx, ev.JunctionUserID); err != nil {
 		if IsCode(err, ENotFound) {
-			return WebhookUnknownUser, nil
+			return ev, WebhookUnknownUser, nil
 		}
-		return "", err
+		return ev, "", err
 	}
 	now := s.now().UTC()
 	c := ReportedConnection{
@@ -54,11 +71,28 @@ func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte)
 	}
 	applied, err := s.store.ApplyConnectionEvent(ctx, eventID, c)
 	if err != nil {
-		return "", err
+		return ev, "", err
 	}
 	if !applied {
-		return WebhookDuplicate, nil
+		return ev, WebhookDuplicate, nil
 	}
 	s.userProviders.forget(ev.JunctionUserID)
-	return WebhookApplied, nil
+	return ev, WebhookApplied, nil
+}
+
+// confirmConnection tells the observer of a connection Junction confirmed,
+// and how long after its link session opened. Only metrics depend on it,
+// so a failure to find the session is logged, not returned.
+func (s *Service) confirmConnection(ctx context.Context, ev WebhookEvent) {
+	now := s.now()
+	ls, err := s.store.LatestLinkSession(ctx, ev.JunctionUserID, ev.Provider, now.Add(-ConfirmationWindow))
+	switch {
+	case err == nil:
+		s.observer.ConnectionConfirmed(ev.Provider, max(now.Sub(ls.CreatedAt), 0), true)
+	case IsCode(err, ENotFound):
+		s.observer.ConnectionConfirmed(ev.Provider, 0, false)
+	default:
+		s.log.Warn().Err(err).Msg("could not find the link session of a confirmed connection")
+		s.observer.ConnectionConfirmed(ev.Provider, 0, false)
+	}
 }

@@ -7,7 +7,7 @@ type queries struct {
 	deleteUserConnections, deleteMapping, deleteUserSessions                    string
 	forgetMapping, deleteConnectionsOf                                          string
 
-	insertSession, sessionByID, completeSession string
+	insertSession, sessionByID, completeSession, latestSession string
 
 	insertEvent, upsertConnection, connectionsOf, deleteConnection string
 
@@ -43,6 +43,9 @@ func newQueries(d Dialect) queries {
 		// completed_at and changes nothing: the first outcome wins.
 		completeSession: `UPDATE link_sessions SET status = ?, error_type = ?, completed_at = ?
 			WHERE id = ? AND completed_at IS NULL`,
+		latestSession: `SELECT ` + sessionColumns + ` FROM link_sessions
+			WHERE junction_user_id = ? AND (provider = ? OR provider = '') AND created_at >= ?
+			ORDER BY created_at DESC LIMIT 1`,
 
 		insertEvent: `INSERT INTO webhook_events (event_id, received_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING`,
 		// connected_at keeps the earliest instant either side knows.
@@ -69,7 +72,7 @@ func newQueries(d Dialect) queries {
 		&q.mappingByAppUser, &q.mappingByJunctionUser, &q.insertMapping, &q.insertMappingStrict,
 		&q.deleteUserConnections, &q.deleteMapping, &q.deleteUserSessions,
 		&q.forgetMapping, &q.deleteConnectionsOf,
-		&q.insertSession, &q.sessionByID, &q.completeSession,
+		&q.insertSession, &q.sessionByID, &q.completeSession, &q.latestSession,
 		&q.insertEvent, &q.upsertConnection, &q.connectionsOf, &q.deleteConnection,
 		&q.pruneEvents, &q.pruneSessions,
 	} {

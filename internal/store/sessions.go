@@ -46,6 +46,16 @@ func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSess
 	return ls, err
 }
 
+// LatestLinkSession returns the newest session of junctionUserID for
+// provider, or for the user's pick in Link, created at or after since.
+func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (ls linking.LinkSession, err error) {
+	err = s.run(ctx, "latest link session", func() error {
+		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.latestSession, junctionUserID, provider, s.d.EncodeTime(since)))
+		return err
+	})
+	return ls, err
+}
+
 // CompleteLinkSession records o unless an outcome is already recorded and
 // returns the session as stored: the first outcome wins.
 func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time) (linking.LinkSession, error) {

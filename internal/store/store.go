@@ -64,6 +64,9 @@ func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error)
 	return s, nil
 }
 
+// System names the database: "sqlite" or "postgres".
+func (s *Store) System() string { return s.d.Name }
+
 // Ping checks the database can be reached.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.writer.PingContext(ctx); err != nil {

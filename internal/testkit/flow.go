@@ -23,7 +23,11 @@ type LinkToken struct {
 // NewLinkToken asks linkbff for a Link token, failing unless it gets one.
 func (c *Client) NewLinkToken(token string, body map[string]any) LinkToken {
 	c.T.Helper()
-	r := c.Request(http.MethodPost, "/v1/link/token", token, body)
+	var payload any
+	if body != nil { // a nil map would be sent as null
+		payload = body
+	}
+	r := c.Request(http.MethodPost, "/v1/link/token", token, payload)
 	var lt LinkToken
 	r.DecodeOK(c.T, "link token", &lt)
 	if lt.LinkToken == "" || lt.LinkWebURL == "" {

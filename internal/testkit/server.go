@@ -51,10 +51,13 @@ func LinkbffEnv(t testing.TB, env map[string]string) map[string]string {
 }
 
 // Start runs linkbff's run in-process with LinkbffEnv(env), as a user
-// would start it, and waits until it listens.
+// would start it, and waits until it listens. Its client checks every
+// exchange against the contract UseContract registered, if any.
 func Start(t testing.TB, run RunFunc, env map[string]string) *Server {
 	t.Helper()
-	return StartRun(t, run, []string{"server"}, LinkbffEnv(t, env), LinkbffListening)
+	s := StartRun(t, run, []string{"server"}, LinkbffEnv(t, env), LinkbffListening)
+	checkContract(s)
+	return s
 }
 
 // StartRun runs a command's run in-process with exactly env and waits
@@ -150,7 +153,9 @@ func StartBinary(t testing.TB, bin string, args []string, env map[string]string,
 // StartLinkbffBinary runs the linkbff binary with LinkbffEnv(env).
 func StartLinkbffBinary(t testing.TB, env map[string]string) *Server {
 	t.Helper()
-	return StartBinary(t, LinkbffBin(t), nil, LinkbffEnv(t, env), LinkbffListening)
+	s := StartBinary(t, LinkbffBin(t), nil, LinkbffEnv(t, env), LinkbffListening)
+	checkContract(s)
+	return s
 }
 
 // StartEmulatorBinary runs the Junction emulator binary on a free port

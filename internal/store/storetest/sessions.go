@@ -17,6 +17,7 @@ var linkSessionTests = []namedTest{
 	{"CompleteRecordsOutcome", testCompleteSession},
 	{"FirstOutcomeWins", testFirstOutcomeWins},
 	{"ConcurrentCompletes", testConcurrentCompletes},
+	{"LatestForAConnection", testLatestSession},
 }
 
 func session(id string, m linking.UserMapping) linking.LinkSession {
@@ -145,4 +146,40 @@ func testConcurrentCompletes(t *testing.T, s *store.Store) {
 		t.Fatalf("stored outcome %+v is none of the callers'", stored.Outcome)
 	}
 	sameInstant(t, "winner's CompletedAt", *stored.CompletedAt, base.Add(time.Duration(winner)*time.Second))
+}
+
+func testLatestSession(t *testing.T, s *store.Store) {
+	m, other := mapping("app-1", "jn-1"), mapping("app-2", "jn-2")
+	at := func(id, provider string, m linking.UserMapping, minutes int) linking.LinkSession {
+		ls := session(id, m)
+		ls.Provider, ls.CreatedAt = provider, base.Add(time.Duration(minutes)*time.Minute)
+		return ls
+	}
+	for _, ls := range []linking.LinkSession{
+		at("old-oura", "oura", m, 0), at("picker", "", m, 10), at("fitbit", "fitbit", m, 20),
+		at("oura", "oura", m, 30), at("someone-else", "oura", other, 40),
+	} {
+		noErr(t, s.CreateLinkSession(ctx(t), ls), "CreateLinkSession "+ls.ID)
+	}
+	tests := []struct {
+		provider string
+		since    int
+		want     string
+	}{
+		{"oura", 0, "oura"},     // the newest for that provider
+		{"polar", 0, "picker"},  // the user could have picked it in Link
+		{"fitbit", 0, "fitbit"}, // newer than the picker session
+		{"polar", 15, ""},       // none since
+	}
+	for _, tc := range tests {
+		got, err := s.LatestLinkSession(ctx(t), m.JunctionUserID, tc.provider, base.Add(time.Duration(tc.since)*time.Minute))
+		if tc.want == "" {
+			wantCode(t, err, linking.ENotFound, "no session since")
+			continue
+		}
+		noErr(t, err, "LatestLinkSession "+tc.provider)
+		if got.ID != tc.want {
+			t.Errorf("latest session for %s since +%dm = %s, want %s", tc.provider, tc.since, got.ID, tc.want)
+		}
+	}
 }

@@ -1,9 +1,15 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useVitalLink } from "@tryvital/vital-link";
+import { linkbffClient } from "./api/linkbff";
 
 // Where linkbff runs; its CORS_ALLOWED_ORIGINS must list this page's origin.
 const LINKBFF_URL = (import.meta.env.VITE_LINKBFF_URL || "http://127.0.0.1:8080").replace(/\/+$/, "");
 const LINKBFF_ORIGIN = new URL(LINKBFF_URL).origin;
+
+// The typed client generated from linkbff's OpenAPI document.
+const linkbff = linkbffClient(LINKBFF_URL);
+// Dev mode only: the Vite dev server forwards /_dev to linkbff.
+const devServer = linkbffClient("");
 
 // After Link reports success, Junction's webhook may reach linkbff a moment
 // later: poll the connection list briefly.
@@ -34,9 +40,7 @@ export function App() {
 
   const loadConnections = useCallback(async (until) => {
     for (let attempt = 1; attempt <= REFRESH_ATTEMPTS; attempt++) {
-      const res = await fetch(`${LINKBFF_URL}/v1/connections`, { headers: { Authorization: `Bearer ${tokenRef.current}` } });
-      const data = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(data?.error?.message ?? `linkbff answered ${res.status}`);
+      const data = await linkbff.connections(tokenRef.current);
       setConnections(data.connections);
       if (!until || until(data.connections)) return;
       await delay(REFRESH_INTERVAL_MS);
@@ -85,17 +89,10 @@ export function App() {
     return () => window.removeEventListener("message", onMessage);
   });
 
-  // Dev mode only: the Vite dev server forwards /_dev to linkbff.
   async function devSignIn() {
     setBusy(true);
     try {
-      const res = await fetch("/_dev/token", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ user }),
-      });
-      const data = await res.json().catch(() => null);
-      if (!res.ok || !data?.token) throw new Error(data?.error?.message ?? `dev sign-in answered ${res.status}`);
+      const data = await devServer.devToken(user);
       setToken(data.token);
       tokenRef.current = data.token;
       setStatus({ kind: "idle", text: `Signed in as ${data.user ?? user}.` });
@@ -112,13 +109,7 @@ export function App() {
     const tab = widget ? null : window.open("about:blank", "junction-link");
     setBusy(true);
     try {
-      const res = await fetch(`${LINKBFF_URL}/v1/link/token`, {
-        method: "POST",
-        headers: { Authorization: `Bearer ${tokenRef.current}`, "Content-Type": "application/json" },
-        body: JSON.stringify(provider ? { provider } : {}),
-      });
-      const data = await res.json().catch(() => null);
-      if (!res.ok) throw new Error(data?.error?.message ?? `linkbff answered ${res.status}`);
+      const data = await linkbff.linkToken(tokenRef.current, provider ? { provider } : {});
       if (widget) {
         open(data.link_token); // the token string, not the whole response
         setStatus({ kind: "idle", text: "Junction Link is open." });
