@@ -379,11 +379,14 @@ export interface components {
             status: "ok";
         };
         Readiness: {
-            /** @enum {string} */
-            status: "ready" | "not_ready";
+            /**
+             * @description ready; degraded when an optional dependency (Redis) is out, which does not fail readiness (200); not_ready (503) when the database or the auth keys fail
+             * @enum {string}
+             */
+            status: "ready" | "degraded" | "not_ready";
             /** @description Each dependency (`database`, `auth_keys`, `redis` when used) and its state */
             checks: {
-                [key: string]: "ok" | "unavailable";
+                [key: string]: "ok" | "degraded" | "unavailable";
             };
         };
         DevTokenRequest: {
@@ -667,6 +670,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
@@ -742,6 +746,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
             502: components["responses"]["UpstreamError"];
             503: components["responses"]["Unavailable"];
