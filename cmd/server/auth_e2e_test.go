@@ -291,3 +291,26 @@ func TestHelpListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// Two deployments on one Junction team, each with its own database, serve
+// users with the same sub: with distinct namespaces they never share a
+// Junction user; with the same namespace and issuer they would, which is
+// why the README asks for one namespace per deployment.
+func TestDeploymentsWithDistinctNamespacesNeverShareUsers(t *testing.T) {
+	p := newProdEnv(t)
+	mint := func(namespace string) {
+		p.start(t, map[string]string{"JUNCTION_CLIENT_USER_ID_NAMESPACE": namespace})
+		if r := p.Request(http.MethodPost, "/v1/link/token", p.idp.Sign(t, testkit.Claims("same-sub")), nil); r.Status != http.StatusOK {
+			t.Fatalf("link token: %d %s", r.Status, r.Body)
+		}
+	}
+	mint("0b5f3a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+	mint("9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4")
+	if n := p.emu.UserCount(); n != 2 {
+		t.Fatalf("two deployments with distinct namespaces share users: %d Junction users, want 2", n)
+	}
+	mint("9e8d7c6b-5a49-4382-b1a0-f9e8d7c6b5a4")
+	if n := p.emu.UserCount(); n != 2 {
+		t.Fatalf("a third deployment with the second's namespace did not adopt its user: %d Junction users, want 2", n)
+	}
+}
