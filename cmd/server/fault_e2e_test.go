@@ -193,7 +193,9 @@ func postgresFaults(t *testing.T, env *prodEnv) {
 	if n := load.unacceptable(); n != 0 {
 		t.Errorf("%d requests failed with a 500 or a dropped connection: %v", n, load.statuses)
 	}
-	if load.successRate() < 99 {
+	// Every 20 ms all of linkbff's connections die: a request may meet a
+	// dead one twice and answer 503 with Retry-After, which the app retries.
+	if load.successRate() < 95 {
 		t.Errorf("only %.2f%% of token requests succeeded while connections were killed: %v", load.successRate(), load.statuses)
 	}
 }
