@@ -43,8 +43,16 @@ type Config struct {
 	FreshWebhookWindow time.Duration
 	// Observer hears how Link flows go (metrics); default NopObserver.
 	Observer Observer
-	Now      func() time.Time
-	Logger   zerolog.Logger
+	// Forward is the event types forwarded to the app's backend; nil when
+	// no backend is configured.
+	Forward *EventFilter
+	// Outbox is where streams resume from and the admin API reads events;
+	// nil leaves both empty.
+	Outbox Outbox
+	// Publisher tells live streams of new events; nil tells no one.
+	Publisher Publisher
+	Now       func() time.Time
+	Logger    zerolog.Logger
 }
 
 // Service is the linking domain.
@@ -58,6 +66,9 @@ type Service struct {
 
 	clientUserIDs ClientUserIDs
 	observer      Observer
+	forward       *EventFilter
+	outbox        Outbox
+	publisher     Publisher
 	now           func() time.Time
 	log           zerolog.Logger
 
@@ -97,6 +108,9 @@ func New(cfg Config) (*Service, error) {
 
 		clientUserIDs: cfg.ClientUserIDs,
 		observer:      cfg.Observer,
+		forward:       cfg.Forward,
+		outbox:        cfg.Outbox,
+		publisher:     cfg.Publisher,
 		now:           cfg.Now,
 		log:           cfg.Logger,
 	}
