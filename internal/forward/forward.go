@@ -156,6 +156,17 @@ func (w *Worker) Wake() {
 	}
 }
 
+// Publish is linking's Publisher: an event just stored for the backend
+// wakes the worker, so it leaves without waiting for the next poll.
+func (w *Worker) Publish(_ context.Context, events []linking.Event) {
+	for _, e := range events {
+		if e.Delivery.State == linking.DeliveryPending {
+			w.Wake()
+			return
+		}
+	}
+}
+
 // Run delivers until ctx ends. Attempts in flight then are abandoned and
 // their events handed back, so another replica takes them at once.
 func (w *Worker) Run(ctx context.Context) {

@@ -105,6 +105,15 @@ type Publisher interface {
 	Publish(ctx context.Context, events []Event)
 }
 
+// Publishers tells each of its publishers, in order.
+type Publishers []Publisher
+
+func (ps Publishers) Publish(ctx context.Context, events []Event) {
+	for _, p := range ps {
+		p.Publish(ctx, events)
+	}
+}
+
 // Outbox is the store's event table: the outbox the forwarding worker
 // drains, and the history live streams resume from. Failures are *Error as
 // for Store.
