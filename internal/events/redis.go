@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -35,6 +37,13 @@ func OpenRedis(url, channel string, log zerolog.Logger) (*RedisBus, error) {
 }
 
 func (b *RedisBus) Name() string { return "redis" }
+
+// RedisChannel names a deployment's channel after its public URL, which
+// all its replicas share and other deployments do not.
+func RedisChannel(publicURL string) string {
+	sum := sha256.Sum256([]byte(publicURL))
+	return "linkbff:events:" + hex.EncodeToString(sum[:8])
+}
 
 // Publish sends each event to every subscribed replica.
 func (b *RedisBus) Publish(ctx context.Context, events []linking.Event) error {
