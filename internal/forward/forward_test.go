@@ -234,7 +234,8 @@ func TestSlowBackendTimesOut(t *testing.T) {
 // another once the lease ends; two live workers never send one event twice.
 func TestLeasesShareTheOutbox(t *testing.T) {
 	s := openStore(t)
-	rcv := testkit.NewWebhookReceiver(t, func(int, testkit.ReceivedWebhook) int { time.Sleep(20 * time.Millisecond); return http.StatusOK })
+	rcv := testkit.NewWebhookReceiver(t, nil)
+	rcv.SetDelay(20 * time.Millisecond)
 	orphan := storeEvent(t, s, junctionEvent("frank"))
 	if got, err := s.ClaimDeliveries(t.Context(), "a-worker-that-died", time.Now(), 300*time.Millisecond, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim for the dead worker: %v %v", got, err)

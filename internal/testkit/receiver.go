@@ -38,10 +38,12 @@ type WebhookReceiver struct {
 	mu       sync.Mutex
 	received []ReceivedWebhook
 	changed  chan struct{}
+	delay    time.Duration
 }
 
 // NewWebhookReceiver starts a receiver that stops with the test. answer
 // picks each delivery's status (nth counts from 1); nil answers 204.
+// Calls to answer never overlap.
 func NewWebhookReceiver(t testing.TB, answer func(nth int, d ReceivedWebhook) int) *WebhookReceiver {
 	t.Helper()
 	r := &WebhookReceiver{answer: answer, changed: make(chan struct{})}
@@ -51,20 +53,27 @@ func NewWebhookReceiver(t testing.TB, answer func(nth int, d ReceivedWebhook) in
 	return r
 }
 
+// SetDelay makes the receiver take d to answer each delivery, as a slow
+// backend would; deliveries keep arriving meanwhile.
+func (r *WebhookReceiver) SetDelay(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delay = d
+}
+
 func (r *WebhookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	d := ReceivedWebhook{ID: req.Header.Get("webhook-id"), Header: req.Header.Clone(), Body: body, At: time.Now(), Status: http.StatusNoContent}
 	r.mu.Lock()
-	nth := len(r.received) + 1
-	r.mu.Unlock()
 	if r.answer != nil {
-		d.Status = r.answer(nth, d)
+		d.Status = r.answer(len(r.received)+1, d)
 	}
-	r.mu.Lock()
 	r.received = append(r.received, d)
 	close(r.changed)
 	r.changed = make(chan struct{})
+	delay := r.delay
 	r.mu.Unlock()
+	time.Sleep(delay)
 	w.WriteHeader(d.Status)
 }
 
