@@ -36,7 +36,7 @@ type Observer interface {
 
 // streamBuffer is how many events may wait for a slow stream before the
 // hub ends it; the client then resumes from the store.
-const streamBuffer = 64
+const streamBuffer = 16
 
 // retryAfterRefusal is what a refused stream is told to wait.
 const retryAfterRefusal = 5 * time.Second

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	svix "github.com/svix/svix-webhooks/go"
@@ -330,4 +331,40 @@ func TestNewRefusesBadSettings(t *testing.T) {
 	if _, err := forward.New(base); err != nil {
 		t.Errorf("valid settings refused: %v", err)
 	}
+}
+
+// Whatever JSON object Junction signs, its forwarded body is a JSON object
+// with every key Junction sent and app_user_id beside them.
+func FuzzBody(f *testing.F) {
+	f.Add([]byte(`{"event_type":"daily.data.sleep.created","user_id":"u","data":{"score":81}}`), "alice")
+	f.Add([]byte(`{}`), "")
+	f.Add([]byte(`{"app_user_id":"forged by nobody","x":[1,2,{"y":null}]}`), "bob")
+	f.Add([]byte(` { "a" : "\u00e9\ud83d\ude00" } `), "carol")
+	f.Fuzz(func(t *testing.T, junction []byte, appUser string) {
+		var sent map[string]json.RawMessage
+		if json.Unmarshal(junction, &sent) != nil || sent == nil {
+			return // not what ParseWebhookEvent lets through
+		}
+		if !utf8.ValidString(appUser) {
+			return // user ids come from JWT claims: JSON strings, valid UTF-8
+		}
+		body, err := forward.Body(linking.Event{Type: "t", AppUserID: appUser, Junction: junction})
+		if err != nil {
+			t.Fatalf("Body(%q): %v", junction, err)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("the forwarded body is not JSON: %v\n%s", err, body)
+		}
+		var gotUser *string
+		_ = json.Unmarshal(got["app_user_id"], &gotUser)
+		if (appUser == "") != (gotUser == nil) || (gotUser != nil && *gotUser != appUser) {
+			t.Fatalf("app_user_id %s for %q", got["app_user_id"], appUser)
+		}
+		for k := range sent {
+			if _, ok := got[k]; !ok && k != "app_user_id" {
+				t.Fatalf("key %q was lost: %s", k, body)
+			}
+		}
+	})
 }
