@@ -105,16 +105,7 @@ func (c *cluster) junctionUsers(t *testing.T) int {
 
 func (c *cluster) mappings(t *testing.T) int {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), c.databaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
-	var n int
-	if err := conn.QueryRow(t.Context(), "SELECT count(*) FROM user_mappings").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return c.count(t, "SELECT count(*) FROM user_mappings")
 }
 
 func TestReplicasShareUsersLimitsAndWebhooks(t *testing.T) {
@@ -281,6 +272,7 @@ func forwarderOwner(t *testing.T, replica *testkit.Server) string {
 	return owner
 }
 
+// count runs a count(*) query on the cluster's database.
 func (c *cluster) count(t *testing.T, query string, args ...any) int {
 	t.Helper()
 	conn, err := pgx.Connect(t.Context(), c.databaseURL)

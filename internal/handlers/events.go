@@ -50,10 +50,13 @@ const (
 // dropped instead of holding the stream forever.
 const streamWriteTimeout = 10 * time.Second
 
-// maxBacklog bounds the events one resume or resync sends; a client
-// further behind gets the newest ones after a page of this many, and is
-// better served by GET /v1/connections.
-const maxBacklog = 500
+// A resume or resync reads missed events in pages; maxBacklog bounds them
+// all (a client further behind reloads GET /v1/connections anyway when its
+// stream opens).
+const (
+	backlogPage = 200
+	maxBacklog  = 2000
+)
 
 // handleEventStream serves the caller's events as Server-Sent Events:
 // connection.created, connection.error, connection.disconnected and
@@ -77,9 +80,10 @@ func handleEventStream(log zerolog.Logger, svc *linking.Service, hub *events.Hub
 
 		// The catch-up is read after subscribing, so nothing falls between
 		// the two; what both hold is sent once.
+		sse := newSSEWriter(w, log, r)
 		var backlog []linking.Event
 		if resume {
-			backlog, err = svc.StreamEventsSince(r.Context(), user, afterSeq, maxBacklog)
+			backlog, err = catchUp(r, svc, user, afterSeq)
 		} else {
 			afterSeq, err = svc.LatestStreamSeq(r.Context(), user)
 		}
@@ -87,16 +91,12 @@ func handleEventStream(log zerolog.Logger, svc *linking.Service, hub *events.Hub
 			encodeError(w, r, log, err)
 			return
 		}
-
-		sse := newSSEWriter(w, log, r)
 		if !sse.start() {
 			return
 		}
 		sse.comment("linkbff event stream")
 		sse.retry(reconnectDefault)
-		if !resume {
-			sse.cursor(afterSeq) // a reconnect resumes from here
-		}
+		sse.cursor(afterSeq) // a reconnect resumes from here, or from a later event
 		for _, e := range backlog {
 			sse.event(e)
 		}
@@ -121,7 +121,7 @@ func handleEventStream(log zerolog.Logger, svc *linking.Service, hub *events.Hub
 					idle.Reset(settings.IdleTimeout)
 				}
 			case <-stream.Resync():
-				missed, err := svc.StreamEventsSince(r.Context(), user, sse.lastSeq, maxBacklog)
+				missed, err := catchUp(r, svc, user, sse.lastSeq)
 				if err != nil {
 					log.Warn().Err(err).Str("request_id", requestIDFrom(r.Context())).Msg("event stream could not catch up; ending it so the client resumes")
 					sse.retry(reconnectDefault)
@@ -163,6 +163,22 @@ func handleEventStream(log zerolog.Logger, svc *linking.Service, hub *events.Hub
 			}
 		}
 	})
+}
+
+// catchUp reads the user's events after afterSeq, page by page.
+func catchUp(r *http.Request, svc *linking.Service, user string, afterSeq int64) ([]linking.Event, error) {
+	var out []linking.Event
+	for {
+		page, err := svc.StreamEventsSince(r.Context(), user, afterSeq, backlogPage)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < backlogPage || len(out) >= maxBacklog {
+			return out, nil
+		}
+		afterSeq = page[len(page)-1].Seq
+	}
 }
 
 // lastEventID reads Last-Event-ID, the id of the last event a client saw
@@ -235,7 +251,8 @@ func (s *sseWriter) flush() bool {
 func (s *sseWriter) comment(text string) { s.write(": %s\n\n", text) }
 func (s *sseWriter) retry(ms int)        { s.write("retry: %d\n\n", ms) }
 
-// cursor sets the client's last event id without an event.
+// cursor sets the client's last event id without an event, and where a
+// catch-up starts.
 func (s *sseWriter) cursor(seq int64) {
 	s.write("id: %d\n\n", seq)
 	s.lastSeq = seq

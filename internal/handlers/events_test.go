@@ -223,3 +223,67 @@ func TestAdminRefusesBrowsersAndWrongKeys(t *testing.T) {
 		t.Errorf("a preflight to the admin API: %d %v", pre.Status, pre.Header)
 	}
 }
+
+// fakeOutbox is the store's event history for one user: events with Seq
+// 1..n. Only what streams read is implemented.
+type fakeOutbox struct {
+	linking.Outbox
+	n int64
+}
+
+func (f fakeOutbox) StreamEvents(_ context.Context, user string, after int64, limit int) ([]linking.Event, error) {
+	var out []linking.Event
+	for seq := after + 1; seq <= f.n && len(out) < limit; seq++ {
+		out = append(out, linking.Event{ID: fmt.Sprintf("evt_%032d", seq), Seq: seq, Type: linking.EventConnectionCreated, AppUserID: user, Stream: true})
+	}
+	return out, nil
+}
+
+func (f fakeOutbox) LatestStreamSeq(context.Context, string) (int64, error) { return 5, nil }
+
+// A resume sends every missed event, page after page, in order; a resync
+// (the bus was away) sends what the store has after the last event sent,
+// and an event that then also arrives live is not sent twice.
+func TestStreamCatchesUpFromTheStore(t *testing.T) {
+	outbox := fakeOutbox{n: 450}
+	svc, err := linking.New(linking.Config{Junction: struct{ linking.Junction }{}, Store: struct{ linking.Store }{}, PublicURL: "http://linkbff.test", Outbox: outbox})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, hub := streamServer(t, events.Limits{PerUser: 2, Total: 10}, StreamSettings{Heartbeat: time.Minute, IdleTimeout: time.Minute},
+		func(d *Deps) { d.Linking = svc })
+
+	resumed := openStream(t, c, "alice", "3")
+	for want := int64(4); want <= outbox.n; want++ {
+		e, ok := resumed.NextEvent(5 * time.Second)
+		if !ok || e.ID != fmt.Sprint(want) {
+			t.Fatalf("resume: got %+v (%v), want event %d", e, ok, want)
+		}
+	}
+	resumed.Close()
+
+	fresh := openStream(t, c, "bob", "")
+	if b, _ := fresh.Next(time.Second, func(b testkit.SSE) bool { return b.ID != "" }); b.ID != "5" {
+		t.Fatalf("a new stream starts at %q, want the user's latest, 5", b.ID)
+	}
+	hub.Resync()
+	for want := int64(6); want <= 8; want++ {
+		if e, ok := fresh.NextEvent(5 * time.Second); !ok || e.ID != fmt.Sprint(want) {
+			t.Fatalf("resync: got %+v (%v), want event %d", e, ok, want)
+		}
+	}
+	hub.Deliver(linking.Event{ID: "evt_dup", Seq: 7, Type: linking.EventConnectionCreated, AppUserID: "bob", Stream: true})
+	hub.Deliver(linking.Event{ID: "evt_new", Seq: 451, Type: linking.EventConnectionError, AppUserID: "bob", Stream: true})
+	for {
+		e, ok := fresh.NextEvent(5 * time.Second)
+		if !ok {
+			t.Fatal("the live event after the resync never came")
+		}
+		if e.ID == "7" && strings.Contains(e.Data, "evt_dup") {
+			t.Fatal("an event sent in the catch-up was sent again live")
+		}
+		if e.ID == "451" {
+			break
+		}
+	}
+}
