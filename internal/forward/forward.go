@@ -342,11 +342,12 @@ func jitter(d time.Duration) time.Duration {
 	return d + mrand.N(d/10)
 }
 
-// redactedURL is the URL for logs: scheme, host and path, no query.
+// redactedURL is the URL for logs: scheme and host only, since a path or
+// query may hold a token of the backend's.
 func redactedURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}
-	return u.Scheme + "://" + u.Host + u.Path
+	return u.Scheme + "://" + u.Host
 }
