@@ -1,9 +1,11 @@
 // Package linking is linkbff's domain and the root of its design: it maps
 // app users to Junction users, opens Link sessions, records what the browser
-// reported at the callback, and keeps the connection state Junction's
-// webhooks report. It owns its entities, its ports (Store, Junction) and its
-// error codes, and imports none of the adapters around it: no HTTP, no SQL,
-// no Junction wire types.
+// reported at the callback, keeps the connection state Junction's webhooks
+// report, and names the events the app hears of (Event: stored with the
+// change that makes it, for the app's backend and the user's live stream).
+// It owns its entities, its ports (Store, Junction, Outbox, Publisher) and
+// its error codes, and imports none of the adapters around it: no HTTP, no
+// SQL, no Junction wire types.
 package linking
 
 import (

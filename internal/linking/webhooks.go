@@ -14,11 +14,10 @@ const (
 	// WebhookUnusable: signed by Junction but not an event linkbff can read.
 	// ApplyWebhook reports it as an EInvalid error; observers hear this.
 	WebhookUnusable WebhookResult = "unusable"
+	// WebhookForwarded: an event linkbff does not apply itself (another
+	// type, or a user it does not know) was stored for the app's backend.
+	WebhookForwarded WebhookResult = "forwarded"
 )
-
-// WebhookForwarded: an event linkbff does not apply itself (another
-// type, or a user it does not know) was stored for the app's backend.
-const WebhookForwarded WebhookResult = "forwarded"
 
 // ApplyWebhook applies a verified webhook body once per eventID (svix-id),
 // and stores the event for the app's backend and the user's live stream in
