@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -80,11 +81,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer stopMetrics()
 
+	// Streams never go idle by themselves: shutting down ends them, each
+	// with a hint to reconnect (to another replica).
+	srv.RegisterOnShutdown(app.streams.Close)
+
+	// Background work outlives the requests being drained, so an event a
+	// last request stores is still published and forwarded.
+	background, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var tasks sync.WaitGroup
+	defer tasks.Wait() // after they stop, before app.close closes what they use
+	defer stopBackground()
+	for _, task := range append(app.background, func(ctx context.Context) { pruneLoop(ctx, app.store, cfg.EventRetention, log) }) {
+		tasks.Go(func() { task(background) })
+	}
+
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("public_url", publicURL).Str("mode", mode).Msg("linkbff listening")
-
-	go pruneLoop(ctx, app.store, log)
 
 	select {
 	case err := <-serveErr:

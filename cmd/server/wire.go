@@ -15,6 +15,8 @@ import (
 	"github.com/linkbff/linkbff/internal/auth"
 	"github.com/linkbff/linkbff/internal/config"
 	"github.com/linkbff/linkbff/internal/emulator"
+	"github.com/linkbff/linkbff/internal/events"
+	"github.com/linkbff/linkbff/internal/forward"
 	"github.com/linkbff/linkbff/internal/handlers"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/junctionadapter"
@@ -33,7 +35,12 @@ type app struct {
 	handler http.Handler
 	metrics http.Handler // served on METRICS_ADDR only
 	store   *store.Store
-	close   func()
+	// streams are the live event streams, closed when the server shuts down.
+	streams *events.Hub
+	// background runs until its context ends: the event bus's listener,
+	// the forwarding worker.
+	background []func(context.Context)
+	close      func()
 }
 
 // closers releases what wiring opened, last first.
@@ -92,6 +99,24 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 	opened = append(opened, limits.close)
 
+	bus, err := openEventBus(ctx, cfg, publicURL, log)
+	if err != nil {
+		return nil, err
+	}
+	opened = append(opened, func() { _ = bus.Close() })
+	streams := events.NewHub(events.Limits{PerUser: cfg.Streams.PerUser, Total: cfg.Streams.Total}, m)
+	background := []func(context.Context){func(ctx context.Context) { bus.Listen(ctx, streams.Deliver, streams.Resync) }}
+	publishers := linking.Publishers{events.Publisher{Bus: bus, Log: log}}
+
+	forwarder, err := openForwarder(cfg.Forwarding, st, m, log)
+	if err != nil {
+		return nil, err
+	}
+	if forwarder != nil {
+		background = append(background, forwarder.Run)
+		publishers = append(publishers, forwarder)
+	}
+
 	svc, err := linking.New(linking.Config{
 		Junction:      junctionadapter.New(upstream.client),
 		Store:         tr.Store(st, st.System()),
@@ -100,6 +125,9 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		Providers:     cfg.Providers,
 		ClientUserIDs: linking.ClientUserIDs{Namespace: cfg.ClientUserNamespace, Issuer: issuer},
 		Observer:      m,
+		Forward:       cfg.Forwarding.Events,
+		Outbox:        st,
+		Publisher:     publishers,
 		Logger:        log,
 	})
 	if err != nil {
@@ -131,8 +159,48 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 		IPLimiter:          limits.ip,
 		TrustedProxyHeader: cfg.TrustedProxyHeader,
 		Requests:           m,
+		Streams:            streams,
+		StreamSettings:     handlers.StreamSettings{Heartbeat: cfg.Streams.Heartbeat, IdleTimeout: cfg.Streams.IdleTimeout},
+		AdminAPIKey:        cfg.AdminAPIKey,
 	}))
-	return &app{handler: handler, metrics: m.Handler(), store: st, close: opened.close}, nil
+	return &app{handler: handler, metrics: m.Handler(), store: st, streams: streams, background: background, close: opened.close}, nil
+}
+
+// openEventBus carries events between replicas the way the deployment
+// shares state: PostgreSQL's LISTEN/NOTIFY with a PostgreSQL database,
+// else Redis pub/sub with REDIS_URL, else nothing beyond this process.
+func openEventBus(ctx context.Context, cfg config.Config, publicURL string, log zerolog.Logger) (events.Bus, error) {
+	switch {
+	case !strings.HasPrefix(cfg.DatabaseURL, "sqlite:"):
+		bus, err := events.OpenPostgres(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return nil, fmt.Errorf("event bus on %s: %w", config.MaskURL(cfg.DatabaseURL), err)
+		}
+		return bus, nil
+	case cfg.RedisURL != "":
+		bus, err := events.OpenRedis(cfg.RedisURL, events.RedisChannel(publicURL), log)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		return bus, nil
+	}
+	return events.NewMemoryBus(), nil
+}
+
+// openForwarder delivers events to the app's backend; nil without
+// APP_WEBHOOK_URL.
+func openForwarder(cfg config.Forwarding, outbox linking.Outbox, m *metrics.Metrics, log zerolog.Logger) (*forward.Worker, error) {
+	if cfg.URL == "" {
+		return nil, nil
+	}
+	w, err := forward.New(forward.Config{
+		Outbox: outbox, URL: cfg.URL, Secret: cfg.Secret, Schedule: cfg.Schedule, Timeout: cfg.Timeout,
+		Observer: m, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("APP_WEBHOOK_*: %w", err)
+	}
+	return w, nil
 }
 
 func openStore(ctx context.Context, databaseURL string) (*store.Store, error) {
@@ -262,14 +330,18 @@ func openRateLimits(ctx context.Context, cfg config.Config, log zerolog.Logger, 
 }
 
 // pruneLoop forgets webhook ids after the 7 days Junction may re-deliver
-// within (plus a day) and link sessions after a week.
-func pruneLoop(ctx context.Context, st *store.Store, log zerolog.Logger) {
+// within (plus a day), link sessions after a week, and events after
+// eventRetention (unless they are still being delivered).
+func pruneLoop(ctx context.Context, st *store.Store, eventRetention time.Duration, log zerolog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		now := time.Now()
 		if err := st.Prune(ctx, now.Add(-8*24*time.Hour), now.Add(-7*24*time.Hour)); err != nil && ctx.Err() == nil {
 			log.Warn().Err(err).Msg("prune failed")
+		}
+		if err := st.PruneEvents(ctx, now.Add(-eventRetention)); err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("prune of events failed")
 		}
 		select {
 		case <-ctx.Done():

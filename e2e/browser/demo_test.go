@@ -16,6 +16,7 @@ import (
 // openDemoSignedIn opens the demo and signs in with the keyboard only.
 func openDemoSignedIn(b *browserTab, s *testkit.Server, user string) {
 	b.t.Helper()
+	b.leaveBeforeStopping()
 	b.do("open the demo", chromedp.Navigate(s.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#user")))
 	b.screenshot("sign-in")
 	b.do("sign in with the keyboard",

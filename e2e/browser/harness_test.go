@@ -290,6 +290,17 @@ func (b *browserTab) waitClosed(what string) {
 	}
 }
 
+// leaveBeforeStopping navigates the tab away when the test ends, before
+// the servers started so far stop: a live stream would otherwise try to
+// reconnect to a stopped server and report it in the console.
+func (b *browserTab) leaveBeforeStopping() {
+	b.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(b.ctx, browserStepTimeout)
+		defer cancel()
+		_ = chromedp.Do(ctx, chromedp.Navigate("about:blank"))
+	})
+}
+
 // attr is a CSS attribute selector part with a quoted value.
 func attr(name, value string) string {
 	return fmt.Sprintf(`[%s=%q]`, name, value)

@@ -157,6 +157,7 @@ func TestBrowserReactHookCompletesOffline(t *testing.T) {
 	appOrigin := "http://localhost:" + vitePort
 	s := testkit.StartLinkbffBinary(t, map[string]string{"CORS_ALLOWED_ORIGINS": appOrigin})
 	startViteDev(t, viteAddr, s.URL)
+	b.leaveBeforeStopping()
 	app := appOrigin
 
 	b.do("open the example", chromedp.Navigate(app+"/"), chromedp.WaitVisible(chromedp.CSS("#dev-sign-in")))
@@ -164,6 +165,7 @@ func TestBrowserReactHookCompletesOffline(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#dev-sign-in")),
 		chromedp.WaitVisible(chromedp.CSS("#no-connections")),
 		chromedp.WaitVisible(chromedp.CSS(`#connect[data-path="widget"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-state="on"]`)), // GET /v1/events, read with fetch
 	)
 	if loaded := eval[bool](b, fmt.Sprintf(`performance.getEntriesByType("resource").some(e => e.name === %q)`, s.URL+"/_junction/link/initialize.js")); !loaded {
 		t.Fatal("the hook did not load the widget from the emulator")
@@ -182,8 +184,8 @@ func TestBrowserReactHookCompletesOffline(t *testing.T) {
 	link.do("see Oura's consent", visible("#approve"))
 	b.screenshot("widget-oauth-1280")
 	link.do("allow", click("#approve"))
-	b.do("onSuccess, and the list follows",
-		visible(`#status[data-kind="success"]`), widgetClosed, visible(connectionSelector("oura", "connected")))
+	b.do("onSuccess, and the list follows from the event stream",
+		visible(`#status[data-kind="success"]`), widgetClosed, visible(connectionSelector("oura", "connected")+attr("data-via", "stream")))
 
 	// A refused password: linkbff asks Link to report form errors
 	// (on_error=redirect), so the widget closes with onError.
@@ -222,6 +224,10 @@ func TestBrowserReactHookCompletesOffline(t *testing.T) {
 		t.Errorf("%d connections listed after a cancelled attempt, want oura and abbott_libreview", n)
 	}
 	b.screenshot("after-cancel-1280")
+	// The list was read once, when the stream opened; the stream did the rest.
+	if n := connectionListReads(s); n != 1 {
+		t.Errorf("GET /v1/connections was sent %d times; want once", n)
+	}
 }
 
 // The production build keeps Junction's script. When it cannot load
@@ -247,6 +253,7 @@ func TestBrowserReactFallsBackWhenTheScriptCannotLoad(t *testing.T) {
 	app.Config.Handler = mux
 	app.Start()
 	t.Cleanup(app.Close)
+	b.leaveBeforeStopping()
 
 	failJunctionScript(b)
 	// Expected in the console: the failed script and the hook's report of it.

@@ -3,12 +3,18 @@
 // responses: internal/handlers turns its errors into 401s.
 package auth
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Principal is the verified app user a request acts for.
 type Principal struct {
 	// UserID is the app's own id for its user, taken from Config.UserClaim.
 	UserID string
+	// ExpiresAt is when the token stops being valid (its exp): a long-lived
+	// request, such as an event stream, ends then.
+	ExpiresAt time.Time
 }
 
 type principalKey struct{}

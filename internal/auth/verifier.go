@@ -133,7 +133,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if err != nil {
 		return Principal{}, rejected(err)
 	}
-	return Principal{UserID: userID}, nil
+	p := Principal{UserID: userID}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil { // the parser requires exp
+		p.ExpiresAt = exp.Time
+	}
+	return p, nil
 }
 
 // checkLifetime refuses a token that lives longer than maxTokenAge, or

@@ -45,8 +45,8 @@ func TestVerifyHS256Mode(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
-				if want := (Principal{UserID: tc.wantUserID}); principal != want {
-					t.Fatalf("principal = %+v, want %+v", principal, want)
+				if principal.UserID != tc.wantUserID || principal.ExpiresAt.IsZero() {
+					t.Fatalf("principal = %+v, want user %q and the token's exp", principal, tc.wantUserID)
 				}
 				return
 			}

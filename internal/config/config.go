@@ -6,18 +6,21 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/forward"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
@@ -56,6 +59,16 @@ type Config struct {
 	MetricsAddr string
 	Tracing     Tracing
 
+	// Forwarding sends events to the app's backend; off when its URL is "".
+	Forwarding Forwarding
+	// Streams bound the live event streams (GET /v1/events).
+	Streams Streams
+	// EventRetention is how long events are kept for streams to resume
+	// from and for the admin API (those pending delivery stay longer).
+	EventRetention time.Duration
+	// AdminAPIKey opens /admin/v1 to the app's backend; "" leaves it off.
+	AdminAPIKey string
+
 	// Warnings are settings that work but deserve the operator's eye; run
 	// logs them at startup.
 	Warnings []string
@@ -85,6 +98,23 @@ type Junction struct {
 	// RetryBackoff is the first delay before retrying Junction's 429, 5xx
 	// and timeouts; it doubles per retry.
 	RetryBackoff time.Duration
+}
+
+// Forwarding is how events reach the app's backend.
+type Forwarding struct {
+	URL    string // "" = off
+	Secret string // whsec_…, signs every delivery
+	// Events are the forwarded event types; nil when forwarding is off.
+	Events   *linking.EventFilter
+	Schedule []time.Duration // the wait after each failed attempt
+	Timeout  time.Duration   // for the backend's 2xx
+}
+
+// Streams bound the live event streams.
+type Streams struct {
+	PerUser, Total int
+	Heartbeat      time.Duration // a comment line this often keeps proxies from closing an idle stream
+	IdleTimeout    time.Duration // a stream with no event this long is closed; its client reconnects
 }
 
 // Tracing is where OpenTelemetry traces go; off when Endpoint is "".
@@ -279,6 +309,74 @@ var settings = []setting{
 		parse: func(c *Config, v string) (err error) { c.RateLimitUser, err = ratelimit.ParseLimit(v); return err }},
 	{name: "RATE_LIMIT_IP", def: "120/min", help: "per-IP limit on the callback route and on webhook deliveries that fail verification (off to disable)",
 		parse: func(c *Config, v string) (err error) { c.RateLimitIP, err = ratelimit.ParseLimit(v); return err }},
+	{name: "APP_WEBHOOK_URL", url: true, help: "your backend's URL for linkbff's events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature); empty = not forwarded",
+		parse: func(c *Config, v string) error {
+			c.Forwarding.URL = v
+			if v == "" {
+				return nil
+			}
+			return checkBaseURL(v)
+		}},
+	{name: "APP_WEBHOOK_SECRET", secret: true, help: "whsec_… secret signing the events sent to APP_WEBHOOK_URL (required with it); e.g. whsec_$(openssl rand -base64 24)",
+		parse: func(c *Config, v string) error {
+			c.Forwarding.Secret = v
+			if v == "" {
+				return nil
+			}
+			key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(v, "whsec_"))
+			if !strings.HasPrefix(v, "whsec_") || err != nil || len(key) < 16 {
+				return errors.New("must be whsec_ followed by at least 16 bytes in base64")
+			}
+			return nil
+		}},
+	{name: "APP_WEBHOOK_EVENTS", def: strings.Join(linking.DefaultForwardedEvents, ","),
+		help: "comma-separated event types forwarded to APP_WEBHOOK_URL: Junction's (e.g. daily.data.sleep.created), families (daily.data.*), link.completed, connection.disconnected, or *",
+		parse: func(c *Config, v string) (err error) {
+			c.Forwarding.Events, err = linking.ParseEventFilter(splitList(v))
+			return err
+		}},
+	{name: "APP_WEBHOOK_RETRY_SCHEDULE", def: forward.DefaultSchedule, help: "waits between attempts to deliver one event to APP_WEBHOOK_URL; after the last the event is marked failed",
+		parse: func(c *Config, v string) (err error) {
+			c.Forwarding.Schedule, err = forward.ParseSchedule(v)
+			return err
+		}},
+	{name: "APP_WEBHOOK_TIMEOUT", def: "10s", help: "how long APP_WEBHOOK_URL has to answer 2xx before an attempt counts as failed",
+		parse: func(c *Config, v string) (err error) {
+			c.Forwarding.Timeout, err = parseDuration(v, time.Second, time.Minute)
+			return err
+		}},
+	{name: "ADMIN_API_KEY", secret: true, help: "at least 32 bytes; enables /admin/v1 for your backend (Authorization: Bearer <key>), never for browsers; empty = off",
+		parse: func(c *Config, v string) error {
+			c.AdminAPIKey = v
+			switch {
+			case v == "":
+				return nil
+			case len(v) < 32:
+				return errors.New("must be at least 32 bytes (e.g. openssl rand -hex 32)")
+			case strings.ContainsFunc(v, isSpaceOrControl):
+				return errors.New("contains whitespace or control characters")
+			}
+			return nil
+		}},
+	{name: "EVENT_STREAMS_PER_USER", def: "5", help: "live event streams (GET /v1/events) one user may hold open on one replica",
+		parse: func(c *Config, v string) (err error) { c.Streams.PerUser, err = parseInt(v, 1, 100); return err }},
+	{name: "EVENT_STREAMS_MAX", def: "10000", help: "live event streams one replica holds open in total",
+		parse: func(c *Config, v string) (err error) { c.Streams.Total, err = parseInt(v, 1, 1_000_000); return err }},
+	{name: "EVENT_STREAM_HEARTBEAT", def: "15s", help: "how often an idle event stream sends a comment line, so proxies keep it open",
+		parse: func(c *Config, v string) (err error) {
+			c.Streams.Heartbeat, err = parseDuration(v, 100*time.Millisecond, 5*time.Minute)
+			return err
+		}},
+	{name: "EVENT_STREAM_IDLE_TIMEOUT", def: "30m", help: "an event stream with no event for this long is closed with a retry hint (its client reconnects); streams also end when their token expires",
+		parse: func(c *Config, v string) (err error) {
+			c.Streams.IdleTimeout, err = parseDuration(v, time.Second, 24*time.Hour)
+			return err
+		}},
+	{name: "EVENT_RETENTION", def: "168h", help: "how long events are kept for streams to resume from (Last-Event-ID) and for the admin API; events still being delivered are kept until they are",
+		parse: func(c *Config, v string) (err error) {
+			c.EventRetention, err = parseDuration(v, time.Hour, 90*24*time.Hour)
+			return err
+		}},
 	{name: "LOG_LEVEL", def: "info", help: "debug | info | warn | error",
 		parse: func(c *Config, v string) error {
 			c.LogLevel = strings.ToLower(v)
@@ -370,6 +468,14 @@ func (c *Config) check() []string {
 				bad("JUNCTION_API_KEY is a %s key but JUNCTION_ENV/JUNCTION_REGION say %s/%s", want, c.Junction.Env, c.Junction.Region)
 			}
 		}
+	}
+	switch {
+	case c.Forwarding.URL != "" && c.Forwarding.Secret == "":
+		bad("APP_WEBHOOK_SECRET is required with APP_WEBHOOK_URL: your backend checks every event's signature with it")
+	case c.Forwarding.URL == "" && c.Forwarding.Secret != "":
+		bad("APP_WEBHOOK_SECRET is set but APP_WEBHOOK_URL is not: set where to send the events")
+	case c.Forwarding.URL == "":
+		c.Forwarding.Events = nil // nothing is forwarded
 	}
 	if hasAuth {
 		var authErr *auth.ConfigError
@@ -537,6 +643,15 @@ func parseDuration(v string, lo, hi time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%s must be between %s and %s", d, lo, hi)
 	}
 	return d, nil
+}
+
+// parseInt reads a whole number between lo and hi.
+func parseInt(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%q must be a whole number between %d and %d", v, lo, hi)
+	}
+	return n, nil
 }
 
 func oneOf(v string, allowed ...string) error {

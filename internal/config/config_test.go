@@ -116,12 +116,57 @@ func TestInvalidValues(t *testing.T) {
 		{"METRICS_ADDR", "127.0.0.1:8080", "LISTEN_ADDR's port"},
 		{"OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318", "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		{"OTEL_EXPORTER_OTLP_HEADERS", "api-key", "OTEL_EXPORTER_OTLP_HEADERS entry 1"},
+		{"APP_WEBHOOK_URL", "ftp://app.example.com/hooks", "APP_WEBHOOK_URL"},
+		{"APP_WEBHOOK_URL", "https://user:pw@app.example.com/hooks", "APP_WEBHOOK_URL must not contain credentials"},
+		{"APP_WEBHOOK_URL", "https://app.example.com/hooks", "APP_WEBHOOK_SECRET is required with APP_WEBHOOK_URL"},
+		{"APP_WEBHOOK_SECRET", "whsec_c2VjcmV0", "APP_WEBHOOK_SECRET must be whsec_"},
+		{"APP_WEBHOOK_SECRET", testkitSecret, "APP_WEBHOOK_URL is not"},
+		{"APP_WEBHOOK_EVENTS", "Provider.Connection.Created", "APP_WEBHOOK_EVENTS"},
+		{"APP_WEBHOOK_RETRY_SCHEDULE", "5s,soon", "APP_WEBHOOK_RETRY_SCHEDULE"},
+		{"APP_WEBHOOK_TIMEOUT", "2m", "APP_WEBHOOK_TIMEOUT"},
+		{"ADMIN_API_KEY", "short", "ADMIN_API_KEY must be at least 32 bytes"},
+		{"ADMIN_API_KEY", strings.Repeat("k", 32) + " ", "ADMIN_API_KEY contains whitespace"},
+		{"EVENT_STREAMS_PER_USER", "0", "EVENT_STREAMS_PER_USER"},
+		{"EVENT_STREAMS_MAX", "lots", "EVENT_STREAMS_MAX"},
+		{"EVENT_STREAM_HEARTBEAT", "10ms", "EVENT_STREAM_HEARTBEAT"},
+		{"EVENT_STREAM_IDLE_TIMEOUT", "forever", "EVENT_STREAM_IDLE_TIMEOUT"},
+		{"EVENT_RETENTION", "1m", "EVENT_RETENTION"},
 	}
 	for _, tc := range tests {
 		_, err := Load(env(productionVars(map[string]string{tc.key: tc.value})))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: error %v, want it to mention %q", tc.key, tc.value, err, tc.want)
 		}
+	}
+}
+
+const testkitSecret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+
+func TestEventSettings(t *testing.T) {
+	c, err := Load(env(productionVars(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Forwarding.Events != nil || c.AdminAPIKey != "" || c.Streams != (Streams{PerUser: 5, Total: 10000, Heartbeat: 15 * time.Second, IdleTimeout: 30 * time.Minute}) ||
+		c.EventRetention != 7*24*time.Hour {
+		t.Fatalf("defaults: %+v %+v %s", c.Forwarding, c.Streams, c.EventRetention)
+	}
+	c, err = Load(env(productionVars(map[string]string{"APP_WEBHOOK_URL": "https://app.example.com/hooks?k=v", "APP_WEBHOOK_SECRET": testkitSecret})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := c.Forwarding
+	if f.URL != "https://app.example.com/hooks?k=v" || f.Timeout != 10*time.Second || len(f.Schedule) != 11 || f.Schedule[0] != 5*time.Second ||
+		!f.Events.Allows("provider.connection.created") || !f.Events.Allows("connection.disconnected") || f.Events.Allows("link.completed") {
+		t.Fatalf("forwarding: %+v", f)
+	}
+	c, err = Load(env(productionVars(map[string]string{"APP_WEBHOOK_URL": "https://app.example.com/hooks", "APP_WEBHOOK_SECRET": testkitSecret,
+		"APP_WEBHOOK_EVENTS": "daily.data.*, link.completed", "APP_WEBHOOK_RETRY_SCHEDULE": "100ms,100ms", "APP_WEBHOOK_TIMEOUT": "1s"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := c.Forwarding; !f.Events.Allows("daily.data.sleep.created") || f.Events.Allows("provider.connection.created") || len(f.Schedule) != 2 || f.Timeout != time.Second {
+		t.Fatalf("forwarding: %+v", f)
 	}
 }
 
@@ -146,6 +191,7 @@ func TestStringMasksSecrets(t *testing.T) {
 		"AUTH_HS256_SECRET": "hs256-secret-that-is-32-bytes-long!!", "AUTH_ISSUER": "https://issuer", "AUTH_AUDIENCE": "none",
 		"JUNCTION_WEBHOOK_SECRET": "whsec_c2VjcmV0", "DATABASE_URL": "postgres://u:dbpass@db/x",
 		"REDIS_URL": "redis://:redispass@r:6379/0", "OTEL_EXPORTER_OTLP_HEADERS": "x-api-key=otelsecret",
+		"APP_WEBHOOK_URL": "https://app.example.com/hooks", "APP_WEBHOOK_SECRET": testkitSecret, "ADMIN_API_KEY": "admin-key-of-at-least-32-bytes-length",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +205,7 @@ func TestStringMasksSecrets(t *testing.T) {
 			t.Errorf("String() does not show %s: %s", name, s)
 		}
 	}
-	for _, secret := range []string{"topsecret", "hs256-secret", "c2VjcmV0", "dbpass", "redispass", "otelsecret"} {
+	for _, secret := range []string{"topsecret", "hs256-secret", "c2VjcmV0", "dbpass", "redispass", "otelsecret", "C2FVsBQIhrsc", "admin-key"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}

@@ -36,15 +36,19 @@ func handleListConnections(log zerolog.Logger, svc *linking.Service) http.Handle
 			encodeError(w, r, log, err)
 			return
 		}
-		out := connectionListResponse{Connections: make([]connectionResponse, 0, len(list.Connections)), Stale: list.Stale}
-		for _, c := range list.Connections {
-			out.Connections = append(out.Connections, connectionResponse{
-				Provider: c.Provider, Name: c.Name, Logo: c.Logo, Status: c.Status, ConnectedAt: c.ConnectedAt,
-				ErrorType: nonEmpty(c.ErrorType), ExternalUserID: nonEmpty(c.ExternalUserID),
-			})
-		}
-		encode(w, http.StatusOK, out)
+		encode(w, http.StatusOK, connectionListResponse{Connections: connectionsResponse(list.Connections), Stale: list.Stale})
 	})
+}
+
+func connectionsResponse(list []linking.Connection) []connectionResponse {
+	out := make([]connectionResponse, 0, len(list))
+	for _, c := range list {
+		out = append(out, connectionResponse{
+			Provider: c.Provider, Name: c.Name, Logo: c.Logo, Status: c.Status, ConnectedAt: c.ConnectedAt,
+			ErrorType: nonEmpty(c.ErrorType), ExternalUserID: nonEmpty(c.ExternalUserID),
+		})
+	}
+	return out
 }
 
 func handleDisconnect(log zerolog.Logger, svc *linking.Service) http.Handler {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,10 +114,15 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // requestDeadline bounds the work done for one request, Junction calls and
 // their retries included, so callers get an answer (not a dropped
-// connection) before the server's write timeout.
-func requestDeadline(d time.Duration) func(http.Handler) http.Handler {
+// connection) before the server's write timeout. Streams (the paths in
+// streams) are no requests of that kind and bound themselves.
+func requestDeadline(d time.Duration, streams ...string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if slices.Contains(streams, r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
@@ -151,7 +157,7 @@ func corsFor(origins []string) func(http.Handler) http.Handler {
 		AllowedOrigins:   origins,
 		AllowOriginFunc:  refuseAll,
 		AllowedMethods:   []string{http.MethodGet, http.MethodPost, http.MethodDelete},
-		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id"},
+		AllowedHeaders:   []string{"Authorization", "Content-Type", "X-Request-Id", "Last-Event-ID"},
 		ExposedHeaders:   []string{"X-Request-Id", "Retry-After"},
 		AllowCredentials: false,
 		MaxAge:           600,

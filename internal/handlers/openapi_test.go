@@ -18,6 +18,7 @@ import (
 
 	"github.com/linkbff/linkbff/api"
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/events"
 	"github.com/linkbff/linkbff/internal/linking"
 )
 
@@ -76,7 +77,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every optional part on, as in dev mode.
-	h := New(Deps{Linking: svc, Webhooks: &svix.Webhook{}, DevIssuer: &auth.DevIssuer{}, Emulator: http.NotFoundHandler(), Demo: http.NotFoundHandler()})
+	h := New(Deps{Linking: svc, Webhooks: &svix.Webhook{}, DevIssuer: &auth.DevIssuer{}, Emulator: http.NotFoundHandler(), Demo: http.NotFoundHandler(),
+		Streams: events.NewHub(events.Limits{PerUser: 1, Total: 1}, nil), AdminAPIKey: "k"})
 	// Not part of the API: the dev-mode emulator and the demo's files.
 	undocumented := map[string]bool{"/_junction/*": true, "/*": true}
 	served := map[string]bool{}

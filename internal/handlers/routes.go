@@ -30,6 +30,10 @@ func addRoutes(r chi.Router, d Deps) {
 		r.Method(http.MethodGet, "/providers", handleListProviders(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodPost, "/mobile/sign-in-token", handleSignInToken(d.Log, d.Linking))
 		r.With(perUser).Method(http.MethodDelete, "/me", handleDeleteMe(d.Log, d.Linking))
+		// Server-Sent Events; no request deadline (see EventStreamPath).
+		if d.Streams != nil {
+			r.Method(http.MethodGet, "/events", handleEventStream(d.Log, d.Linking, d.Streams, d.StreamSettings))
+		}
 	})
 
 	// One per-IP budget per route, so a flood of forged callbacks cannot
@@ -44,6 +48,18 @@ func addRoutes(r chi.Router, d Deps) {
 	// deliveries are never limited, whoever shares their address.
 	if d.Webhooks != nil {
 		r.Method(http.MethodPost, "/webhooks/junction", handleWebhook(d.Log, d.Webhooks, d.Linking, perIP("webhook")))
+	}
+
+	// The app's backend: a static key, never a browser (no CORS, no
+	// Origin), only when ADMIN_API_KEY is set. Failed attempts spend the
+	// caller's per-IP budget.
+	if d.AdminAPIKey != "" {
+		r.Route("/admin/v1", func(r chi.Router) {
+			r.Use(requireAdmin(d.Log, d.AdminAPIKey, perIP("admin")))
+			r.Method(http.MethodGet, "/users/{app_user_id}", handleAdminUser(d.Log, d.Linking))
+			r.Method(http.MethodGet, "/events", handleAdminEvents(d.Log, d.Linking))
+			r.Method(http.MethodPost, "/events/{event_id}/redeliver", handleRedeliver(d.Log, d.Linking))
+		})
 	}
 
 	// Dev mode only: a sign-in that mints tokens, and the Junction emulator.

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/linkbff/linkbff/internal/auth"
+	"github.com/linkbff/linkbff/internal/events"
 	"github.com/linkbff/linkbff/internal/linking"
 	"github.com/linkbff/linkbff/internal/ratelimit"
 )
@@ -50,6 +51,11 @@ type Deps struct {
 	TrustedProxyHeader string
 	// Requests hears of every answered request (metrics); nil for none.
 	Requests RequestObserver
+	// Streams holds this replica's live event streams (GET /v1/events).
+	Streams        *events.Hub
+	StreamSettings StreamSettings
+	// AdminAPIKey opens /admin/v1 to the app's backend; "" leaves it off.
+	AdminAPIKey string
 }
 
 // RequestObserver hears of each request once it is answered, as the access
@@ -78,7 +84,7 @@ const RequestDeadline = 20 * time.Second
 // New returns linkbff's HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, accessLog(d.Log, d.Requests), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline))
+	r.Use(requestID, accessLog(d.Log, d.Requests), recoverPanics(d.Log), securityHeaders, requestDeadline(RequestDeadline, EventStreamPath))
 	addRoutes(r, d)
 	return r
 }

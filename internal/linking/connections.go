@@ -111,12 +111,24 @@ func (s *Service) Disconnect(ctx context.Context, appUserID, provider string) er
 		return err
 	}
 	s.userProviders.forget(m.JunctionUserID)
-	if err := s.store.DeleteReportedConnection(ctx, m.JunctionUserID, provider); err != nil {
+	var events []*Event
+	if !gone {
+		events = keep(s.disconnectedEvent(m, provider, ReasonDisconnected))
+	}
+	if err := s.store.DeleteReportedConnection(ctx, m.JunctionUserID, provider, events...); err != nil {
 		return err
 	}
 	if gone {
 		return notConnected
 	}
+	s.publish(ctx, events...)
 	s.log.Info().Str("junction_user_id", m.JunctionUserID).Str("provider", provider).Msg("provider disconnected")
 	return nil
+}
+
+// disconnectedEvent says the app disconnected one of m's providers.
+func (s *Service) disconnectedEvent(m UserMapping, provider, reason string) *Event {
+	e := s.newEvent(EventConnectionDisconnected, m)
+	e.Provider, e.Reason = provider, reason
+	return &e
 }

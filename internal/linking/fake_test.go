@@ -101,6 +101,8 @@ type memStore struct {
 	sessions    map[string]LinkSession
 	events      map[string]bool
 	connections map[string]map[string]ReportedConnection // junction user → provider
+	outbox      []Event                                  // stored events, in Seq order
+	seq         int64                                    // the last Seq given
 }
 
 func newMemStore() *memStore {
@@ -137,12 +139,37 @@ func (m *memStore) SaveUserMapping(_ context.Context, u UserMapping) (UserMappin
 	return u, nil
 }
 
-func (m *memStore) DeleteAppUser(_ context.Context, id string) error {
+func (m *memStore) DeleteAppUser(_ context.Context, id string, events ...*Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.connections, m.mappings[id].JunctionUserID)
 	delete(m.mappings, id)
+	kept := m.outbox[:0]
+	for _, e := range m.outbox {
+		if e.AppUserID != id || e.Delivery.State == DeliveryPending {
+			kept = append(kept, e)
+		}
+	}
+	m.outbox = kept
+	m.store(events)
 	return nil
+}
+
+// store appends events to the outbox, giving each the next Seq; the
+// caller holds m.mu.
+func (m *memStore) store(events []*Event) {
+	for _, e := range events {
+		m.seq++
+		e.Seq = m.seq
+		m.outbox = append(m.outbox, *e)
+	}
+}
+
+// stored is a copy of the outbox.
+func (m *memStore) stored() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Event(nil), m.outbox...)
 }
 
 func (m *memStore) ForgetJunctionUser(_ context.Context, u UserMapping) error {
@@ -171,7 +198,7 @@ func (m *memStore) LinkSession(_ context.Context, id string) (LinkSession, error
 	return LinkSession{}, Errorf(ENotFound, "link session not found")
 }
 
-func (m *memStore) CompleteLinkSession(_ context.Context, id string, o Outcome, at time.Time) (LinkSession, error) {
+func (m *memStore) CompleteLinkSession(_ context.Context, id string, o Outcome, at time.Time, events ...*Event) (LinkSession, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, ok := m.sessions[id]
@@ -181,6 +208,7 @@ func (m *memStore) CompleteLinkSession(_ context.Context, id string, o Outcome, 
 	if s.Outcome == nil {
 		s.Outcome, s.CompletedAt = &o, &at
 		m.sessions[id] = s
+		m.store(events)
 	}
 	return s, nil
 }
@@ -201,7 +229,7 @@ func (m *memStore) LatestLinkSession(_ context.Context, junctionUserID, provider
 	return *latest, nil
 }
 
-func (m *memStore) ApplyConnectionEvent(_ context.Context, eventID string, c ReportedConnection) (bool, error) {
+func (m *memStore) ApplyConnectionEvent(_ context.Context, eventID string, c ReportedConnection, events ...*Event) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.events[eventID] {
@@ -212,6 +240,18 @@ func (m *memStore) ApplyConnectionEvent(_ context.Context, eventID string, c Rep
 		m.connections[c.JunctionUserID] = map[string]ReportedConnection{}
 	}
 	m.connections[c.JunctionUserID][c.Provider] = c
+	m.store(events)
+	return true, nil
+}
+
+func (m *memStore) RecordWebhookEvent(_ context.Context, eventID string, events ...*Event) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.events[eventID] {
+		return false, nil
+	}
+	m.events[eventID] = true
+	m.store(events)
 	return true, nil
 }
 
@@ -226,10 +266,11 @@ func (m *memStore) ReportedConnections(_ context.Context, id string) ([]Reported
 	return out, nil
 }
 
-func (m *memStore) DeleteReportedConnection(_ context.Context, id, provider string) error {
+func (m *memStore) DeleteReportedConnection(_ context.Context, id, provider string, events ...*Event) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.connections[id], provider)
+	m.store(events)
 	return nil
 }
 

@@ -182,11 +182,14 @@ func (s *Service) CompleteLink(ctx context.Context, sessionID string, cb Callbac
 		// Microseconds are what both stores keep, so the stored completion
 		// time tells whether this call recorded the outcome or a racing one did.
 		at := s.now().UTC().Truncate(time.Microsecond)
-		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, at); err != nil {
+		event := s.newEvent(EventLinkCompleted, UserMapping{AppUserID: session.AppUserID, JunctionUserID: session.JunctionUserID})
+		event.Provider, event.Status, event.ErrorType = session.Provider, outcome.Status, outcome.ErrorType
+		if session, err = s.store.CompleteLinkSession(ctx, sessionID, outcome, at, keep(&event)...); err != nil {
 			return LinkResult{}, err
 		}
 		if session.CompletedAt != nil && session.CompletedAt.Equal(at) {
 			s.observer.CallbackRecorded(*session.Outcome)
+			s.publish(ctx, &event)
 		}
 	}
 	return LinkResult{Status: session.Outcome.Status, ErrorType: session.Outcome.ErrorType, Provider: session.Provider, ReturnTo: session.ReturnTo}, nil

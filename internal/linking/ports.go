@@ -6,7 +6,9 @@ import (
 	"time"
 )
 
-// Store is the persistence the domain needs. Failures are *Error: ENotFound
+// Store is the persistence the domain needs. Methods that take events store
+// them in the transaction of their change and set each stored event's Seq.
+// Failures are *Error: ENotFound
 // when a row is absent, EConflict on a uniqueness clash, EUnavailable when the
 // database cannot be reached, EInternal otherwise.
 type Store interface {
@@ -19,9 +21,10 @@ type Store interface {
 	// concurrent callers across processes agree). A different app user already
 	// mapped to m.JunctionUserID is an EConflict.
 	SaveUserMapping(ctx context.Context, m UserMapping) (UserMapping, error)
-	// DeleteAppUser removes the mapping, link sessions and connections of an
-	// app user. Deleting an unknown user is not an error.
-	DeleteAppUser(ctx context.Context, appUserID string) error
+	// DeleteAppUser removes the mapping, link sessions, connections and
+	// events (but those still pending delivery) of an app user, and stores
+	// events, in one transaction. Deleting an unknown user is not an error.
+	DeleteAppUser(ctx context.Context, appUserID string, events ...*Event) error
 	// ForgetJunctionUser removes m and the connections reported for its
 	// Junction user, only if m.AppUserID is still mapped to
 	// m.JunctionUserID; otherwise it changes nothing.
@@ -32,24 +35,30 @@ type Store interface {
 	// LinkSession returns a session by id, or ENotFound.
 	LinkSession(ctx context.Context, id string) (LinkSession, error)
 	// CompleteLinkSession records the outcome unless one is already recorded,
-	// and returns the session as stored: the first outcome wins. ENotFound
-	// when the session does not exist.
-	CompleteLinkSession(ctx context.Context, id string, o Outcome, at time.Time) (LinkSession, error)
+	// and returns the session as stored: the first outcome wins. Events are
+	// stored in the same transaction, only when this call recorded the
+	// outcome. ENotFound when the session does not exist.
+	CompleteLinkSession(ctx context.Context, id string, o Outcome, at time.Time, events ...*Event) (LinkSession, error)
 	// LatestLinkSession returns the newest session of a Junction user for
 	// provider, or for the user's pick in Link (no provider), created at or
 	// after since; ENotFound when there is none.
 	LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (LinkSession, error)
 
-	// ApplyConnectionEvent records eventID (a webhook's svix-id) and upserts c
-	// in one transaction. If eventID was seen before it changes nothing and
-	// returns applied=false. Safe under concurrent calls from many processes.
-	// An upsert keeps the earliest ConnectedAt.
-	ApplyConnectionEvent(ctx context.Context, eventID string, c ReportedConnection) (applied bool, err error)
+	// ApplyConnectionEvent records eventID (a webhook's svix-id), upserts c
+	// and stores events in one transaction. If eventID was seen before it
+	// changes nothing and returns applied=false. Safe under concurrent calls
+	// from many processes. An upsert keeps the earliest ConnectedAt.
+	ApplyConnectionEvent(ctx context.Context, eventID string, c ReportedConnection, events ...*Event) (applied bool, err error)
+	// RecordWebhookEvent records eventID and stores events in one
+	// transaction, for a webhook that changes no connection; recorded=false
+	// when eventID was seen before.
+	RecordWebhookEvent(ctx context.Context, eventID string, events ...*Event) (recorded bool, err error)
 	// ReportedConnections lists a Junction user's connections as webhooks
 	// reported them, ordered by provider.
 	ReportedConnections(ctx context.Context, junctionUserID string) ([]ReportedConnection, error)
-	// DeleteReportedConnection forgets one connection; absent is not an error.
-	DeleteReportedConnection(ctx context.Context, junctionUserID, provider string) error
+	// DeleteReportedConnection forgets one connection (absent is not an
+	// error) and stores events, in one transaction.
+	DeleteReportedConnection(ctx context.Context, junctionUserID, provider string, events ...*Event) error
 
 	// Prune deletes webhook event ids received before eventsBefore and link
 	// sessions created before sessionsBefore.

@@ -1,9 +1,11 @@
 // Package linking is linkbff's domain and the root of its design: it maps
 // app users to Junction users, opens Link sessions, records what the browser
-// reported at the callback, and keeps the connection state Junction's
-// webhooks report. It owns its entities, its ports (Store, Junction) and its
-// error codes, and imports none of the adapters around it: no HTTP, no SQL,
-// no Junction wire types.
+// reported at the callback, keeps the connection state Junction's webhooks
+// report, and names the events the app hears of (Event: stored with the
+// change that makes it, for the app's backend and the user's live stream).
+// It owns its entities, its ports (Store, Junction, Outbox, Publisher) and
+// its error codes, and imports none of the adapters around it: no HTTP, no
+// SQL, no Junction wire types.
 package linking
 
 import (
@@ -43,8 +45,16 @@ type Config struct {
 	FreshWebhookWindow time.Duration
 	// Observer hears how Link flows go (metrics); default NopObserver.
 	Observer Observer
-	Now      func() time.Time
-	Logger   zerolog.Logger
+	// Forward is the event types forwarded to the app's backend; nil when
+	// no backend is configured.
+	Forward *EventFilter
+	// Outbox is where streams resume from and the admin API reads events;
+	// nil leaves both empty.
+	Outbox Outbox
+	// Publisher tells live streams of new events; nil tells no one.
+	Publisher Publisher
+	Now       func() time.Time
+	Logger    zerolog.Logger
 }
 
 // Service is the linking domain.
@@ -58,6 +68,9 @@ type Service struct {
 
 	clientUserIDs ClientUserIDs
 	observer      Observer
+	forward       *EventFilter
+	outbox        Outbox
+	publisher     Publisher
 	now           func() time.Time
 	log           zerolog.Logger
 
@@ -97,6 +110,9 @@ func New(cfg Config) (*Service, error) {
 
 		clientUserIDs: cfg.ClientUserIDs,
 		observer:      cfg.Observer,
+		forward:       cfg.Forward,
+		outbox:        cfg.Outbox,
+		publisher:     cfg.Publisher,
 		now:           cfg.Now,
 		log:           cfg.Logger,
 	}

@@ -3,6 +3,7 @@ package linking
 import (
 	"context"
 	"errors"
+	"sort"
 	"strconv"
 	"time"
 
@@ -160,15 +161,48 @@ func (s *Service) DeleteAppUser(ctx context.Context, appUserID string) error {
 	if err != nil || !ok {
 		return err
 	}
+	var events []*Event
+	for _, provider := range s.connectedProviders(ctx, m) {
+		events = append(events, keep(s.disconnectedEvent(m, provider, ReasonUserDeleted))...)
+	}
 	if err := s.junction.DeleteUser(ctx, m.JunctionUserID); err != nil && !isUnknownJunctionUser(err) {
 		return err
 	}
-	if err := s.store.DeleteAppUser(ctx, appUserID); err != nil {
+	if err := s.store.DeleteAppUser(ctx, appUserID, events...); err != nil {
 		return err
 	}
+	s.publish(ctx, events...)
 	s.userProviders.forget(m.JunctionUserID)
 	s.log.Info().Str("junction_user_id", m.JunctionUserID).Msg("app user deleted")
 	return nil
+}
+
+// connectedProviders are the providers m's Junction user has, by Junction's
+// list and by the webhooks linkbff kept; Junction's part is skipped when it
+// cannot be asked, since the user is being deleted either way.
+func (s *Service) connectedProviders(ctx context.Context, m UserMapping) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(provider string) {
+		if !seen[provider] {
+			seen[provider] = true
+			out = append(out, provider)
+		}
+	}
+	if remote, err := s.userProviders.get(ctx, m.JunctionUserID); err == nil {
+		for _, c := range remote {
+			add(c.Provider)
+		}
+	} else if !isUnknownJunctionUser(err) {
+		s.log.Warn().Err(err).Msg("could not list the connections of a user being deleted; reporting those webhooks announced")
+	}
+	if reported, err := s.store.ReportedConnections(ctx, m.JunctionUserID); err == nil {
+		for _, c := range reported {
+			add(c.Provider)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // SignInToken returns a Junction mobile SDK sign-in token for the caller.

@@ -14,16 +14,24 @@ const (
 	// WebhookUnusable: signed by Junction but not an event linkbff can read.
 	// ApplyWebhook reports it as an EInvalid error; observers hear this.
 	WebhookUnusable WebhookResult = "unusable"
+	// WebhookForwarded: an event linkbff does not apply itself (another
+	// type, or a user it does not know) was stored for the app's backend.
+	WebhookForwarded WebhookResult = "forwarded"
 )
 
-// ApplyWebhook applies a verified webhook body once per eventID (svix-id).
+// ApplyWebhook applies a verified webhook body once per eventID (svix-id),
+// and stores the event for the app's backend and the user's live stream in
+// the same transaction.
 func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte) (WebhookResult, error) {
-	ev, result, err := s.applyWebhook(ctx, eventID, body)
+	ev, result, event, err := s.applyWebhook(ctx, eventID, body)
 	switch {
 	case err == nil:
 		s.observer.WebhookHandled(ev.Type, result)
 	case IsCode(err, EInvalid):
 		s.observer.WebhookHandled(ev.Type, WebhookUnusable)
+	}
+	if err == nil {
+		s.publish(ctx, event)
 	}
 	if result == WebhookApplied && ev.Type == EventConnectionCreated {
 		s.confirmConnection(ctx, ev)
@@ -31,36 +39,43 @@ func (s *Service) ApplyWebhook(ctx context.Context, eventID string, body []byte)
 	return result, err
 }
 
-func (s *Service) applyWebhook(ctx context.Context, eventID string, body []byte) (WebhookEvent, WebhookResult, error) {
+func (s *Service) applyWebhook(ctx context.Context, eventID string, body []byte) (WebhookEvent, WebhookResult, *Event, error) {
 	if eventID == "" || len(eventID) > 128 {
-		return WebhookEvent{}, "", FieldErrorf("svix-id", "svix-id header is missing or too long")
+		return WebhookEvent{}, "", nil, FieldErrorf("svix-id", "svix-id header is missing or too long")
 	}
 	ev, err := s.junction.ParseWebhookEvent(body)
 	if err != nil {
-		return ev, "", err
+		return ev, "", nil, err
 	}
-	if ev.Type != EventConnectionCreated && ev.Type != EventConnectionError {
-		return ev, WebhookIgnored, nil
+	connectionEvent := ev.Type == EventConnectionCreated || ev.Type == EventConnectionError
+	if connectionEvent && (ev.Provider == "" || ev.JunctionUserID == "") {
+		return ev, "", nil, Errorf(EInvalid, "webhook event lacks user_id or provider")
 	}
-	if ev.Provider == "" || ev.JunctionUserID == "" {
-		return ev, "", Errorf(EInvalid, "webhook event lacks user_id or provider")
-	}
-	if _, err := s.store.UserMappingByJunctionUser(ctx, ev.JunctionUserID); err != nil {
-		if IsCode(err, ENotFound) {
-			return ev, WebhookUnknownUser, nil
+	m := UserMapping{JunctionUserID: ev.JunctionUserID}
+	if ev.JunctionUserID != "" && (connectionEvent || s.forward.Allows(ev.Type)) {
+		switch found, err := s.store.UserMappingByJunctionUser(ctx, ev.JunctionUserID); {
+		case err == nil:
+			m = found
+		case !IsCode(err, ENotFound):
+			return ev, "", nil, err
 		}
-		return ev, "", err
 	}
-	now := s.now().UTC()
+	event := s.newEvent(ev.Type, m)
+	event.Provider, event.Junction = ev.Provider, body
+	if !connectionEvent || m.AppUserID == "" {
+		result, stored, err := s.forwardOnly(ctx, eventID, ev, &event)
+		return ev, result, stored, err
+	}
+
 	c := ReportedConnection{
 		JunctionUserID: ev.JunctionUserID,
 		Provider:       ev.Provider,
 		ExternalUserID: ev.ExternalUserID,
-		UpdatedAt:      now,
+		UpdatedAt:      event.CreatedAt,
 	}
 	if ev.Type == EventConnectionCreated {
 		c.Status = StatusConnected
-		c.ConnectedAt = &now
+		c.ConnectedAt = &event.CreatedAt
 	} else {
 		c.Status = StatusError
 		c.ErrorType = ev.ErrorType
@@ -69,15 +84,37 @@ func (s *Service) applyWebhook(ctx context.Context, eventID string, body []byte)
 		}
 		c.ErrorMessage = ev.Message
 	}
-	applied, err := s.store.ApplyConnectionEvent(ctx, eventID, c)
+	event.Status, event.ErrorType = c.Status, c.ErrorType
+	applied, err := s.store.ApplyConnectionEvent(ctx, eventID, c, &event)
 	if err != nil {
-		return ev, "", err
+		return ev, "", nil, err
 	}
 	if !applied {
-		return ev, WebhookDuplicate, nil
+		return ev, WebhookDuplicate, nil, nil
 	}
 	s.userProviders.forget(ev.JunctionUserID)
-	return ev, WebhookApplied, nil
+	return ev, WebhookApplied, &event, nil
+}
+
+// forwardOnly handles a verified event that changes no connection (another
+// type, or a user linkbff does not know): stored for the app's backend when
+// it asked for the type, acknowledged and dropped otherwise.
+func (s *Service) forwardOnly(ctx context.Context, eventID string, ev WebhookEvent, event *Event) (WebhookResult, *Event, error) {
+	dropped := WebhookIgnored
+	if ev.Type == EventConnectionCreated || ev.Type == EventConnectionError {
+		dropped = WebhookUnknownUser
+	}
+	if !event.kept() {
+		return dropped, nil, nil
+	}
+	recorded, err := s.store.RecordWebhookEvent(ctx, eventID, event)
+	switch {
+	case err != nil:
+		return "", nil, err
+	case !recorded:
+		return WebhookDuplicate, nil, nil
+	}
+	return WebhookForwarded, event, nil
 }
 
 // confirmConnection tells the observer of a connection Junction confirmed,

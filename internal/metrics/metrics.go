@@ -41,6 +41,10 @@ type Metrics struct {
 	callbacks        *prometheus.CounterVec
 	confirmed        *prometheus.CounterVec
 	linkToConnection prometheus.Histogram
+
+	forwarded      *prometheus.CounterVec
+	streamsOpen    prometheus.Gauge
+	streamsRefused *prometheus.CounterVec
 }
 
 // latencyBuckets span a fast store read to the 20 s request deadline.
@@ -61,7 +65,7 @@ func New() *Metrics {
 		junctionRetries: counter("junction_retries_total",
 			"Requests to Junction repeated after a retryable failure, by operation.", "operation"),
 		webhooks: counter("webhooks_total",
-			"Junction webhook deliveries, by event type and outcome (applied, duplicate, unknown_user, ignored, unusable, rejected_signature).", "event_type", "outcome"),
+			"Junction webhook deliveries, by event type and outcome (applied, forwarded, duplicate, unknown_user, ignored, unusable, rejected_signature).", "event_type", "outcome"),
 		rateLimits: counter("rate_limit_decisions_total",
 			"Rate-limit decisions, by route pattern, limiter backend (memory, redis) and decision (allowed, limited, error).", "route", "backend", "decision"),
 		health: &healthCollector{desc: prometheus.NewDesc(namespace+"_dependency_up",
@@ -77,6 +81,12 @@ func New() *Metrics {
 			Help:    "Time from minting a link token to Junction confirming the connection it led to.",
 			Buckets: []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200},
 		}),
+		forwarded: counter("forwarded_deliveries_total",
+			"Attempts to deliver an event to the app's backend (APP_WEBHOOK_URL), by outcome (delivered, retrying, failed: the last attempt failed).", "outcome"),
+		streamsOpen: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "event_streams_open",
+			Help: "Live event streams (GET /v1/events) this replica holds open."}),
+		streamsRefused: counter("event_streams_refused_total",
+			"Event streams refused at a cap, by reason (per_user: EVENT_STREAMS_PER_USER, total: EVENT_STREAMS_MAX).", "reason"),
 	}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(m.own()...)
@@ -98,6 +108,7 @@ func (m *Metrics) own() []prometheus.Collector {
 		m.junctionCalls, m.junctionDuration, m.junctionRetries,
 		m.webhooks, m.rateLimits, m.health,
 		m.linkTokens, m.callbacks, m.confirmed, m.linkToConnection,
+		m.forwarded, m.streamsOpen, m.streamsRefused,
 	}
 }
 

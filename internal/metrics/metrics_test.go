@@ -117,3 +117,26 @@ func TestDecoratorsAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// Forwarded deliveries count by outcome; open streams go up and down.
+func TestEventMetrics(t *testing.T) {
+	m := New()
+	for _, o := range []string{"retrying", "retrying", "delivered", "failed", "invented"} {
+		m.DeliveryAttempted(o)
+	}
+	for outcome, want := range map[string]float64{"retrying": 2, "delivered": 1, "failed": 1, "other": 1} {
+		if got := testutil.ToFloat64(m.forwarded.WithLabelValues(outcome)); got != want {
+			t.Errorf("forwarded{outcome=%s} = %v, want %v", outcome, got, want)
+		}
+	}
+	m.StreamOpened()
+	m.StreamOpened()
+	m.StreamClosed()
+	m.StreamRefused("per_user")
+	if got := testutil.ToFloat64(m.streamsOpen); got != 1 {
+		t.Errorf("open streams %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.streamsRefused.WithLabelValues("per_user")); got != 1 {
+		t.Errorf("refused per user %v, want 1", got)
+	}
+}

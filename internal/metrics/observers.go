@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/linkbff/linkbff/internal/events"
+	"github.com/linkbff/linkbff/internal/forward"
 	"github.com/linkbff/linkbff/internal/handlers"
 	"github.com/linkbff/linkbff/internal/junction"
 	"github.com/linkbff/linkbff/internal/linking"
@@ -267,4 +269,36 @@ func (h *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		}()
 	}
 	wg.Wait()
+}
+
+// The forward.Observer and events.Observer methods: events for the app.
+
+var (
+	_ forward.Observer = (*Metrics)(nil)
+	_ events.Observer  = (*Metrics)(nil)
+)
+
+// DeliveryAttempted counts an attempt to deliver an event to the app's
+// backend by its outcome.
+func (m *Metrics) DeliveryAttempted(outcome string) {
+	switch outcome {
+	case forward.OutcomeDelivered, forward.OutcomeRetrying, forward.OutcomeFailed:
+	default:
+		outcome = "other"
+	}
+	m.forwarded.WithLabelValues(outcome).Inc()
+}
+
+// StreamOpened counts an open event stream.
+func (m *Metrics) StreamOpened() { m.streamsOpen.Inc() }
+
+// StreamClosed counts one stream fewer.
+func (m *Metrics) StreamClosed() { m.streamsOpen.Dec() }
+
+// StreamRefused counts a stream refused at a cap.
+func (m *Metrics) StreamRefused(reason string) {
+	if reason != "per_user" && reason != "total" {
+		reason = "other"
+	}
+	m.streamsRefused.WithLabelValues(reason).Inc()
 }

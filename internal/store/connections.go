@@ -12,9 +12,9 @@ import (
 // ApplyConnectionEvent records eventID and upserts c in one transaction; a
 // seen eventID changes nothing and reports applied=false. A concurrent insert
 // of the same id waits for the first transaction and then does nothing, so
-// exactly one caller applies. The event's received time is c.UpdatedAt, the
-// domain's clock.
-func (s *Store) ApplyConnectionEvent(ctx context.Context, eventID string, c linking.ReportedConnection) (bool, error) {
+// exactly one caller applies, and stores events. The event's received time
+// is c.UpdatedAt, the domain's clock.
+func (s *Store) ApplyConnectionEvent(ctx context.Context, eventID string, c linking.ReportedConnection, events ...*linking.Event) (bool, error) {
 	updatedAt := s.d.EncodeTime(nowIfZero(c.UpdatedAt))
 	applied := false
 	err := s.inTx(ctx, "apply connection event", func(tx *sql.Tx) error {
@@ -31,7 +31,7 @@ func (s *Store) ApplyConnectionEvent(ctx context.Context, eventID string, c link
 			return err
 		}
 		applied = true
-		return nil
+		return s.insertEvents(ctx, tx, events)
 	})
 	return applied, err
 }
@@ -70,11 +70,14 @@ func (s *Store) reportedConnections(ctx context.Context, junctionUserID string) 
 	return out, nil
 }
 
-// DeleteReportedConnection removes one connection; absent is not an error.
-func (s *Store) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string) error {
-	return s.run(ctx, "delete connection", func() error {
-		_, err := s.writer.ExecContext(ctx, s.q.deleteConnection, junctionUserID, provider)
-		return err
+// DeleteReportedConnection removes one connection (absent is not an error)
+// and stores events, in one transaction.
+func (s *Store) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string, events ...*linking.Event) error {
+	return s.inTx(ctx, "delete connection", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.deleteConnection, junctionUserID, provider); err != nil {
+			return err
+		}
+		return s.insertEvents(ctx, tx, events)
 	})
 }
 

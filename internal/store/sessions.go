@@ -57,14 +57,22 @@ func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider 
 }
 
 // CompleteLinkSession records o unless an outcome is already recorded and
-// returns the session as stored: the first outcome wins.
-func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time) (linking.LinkSession, error) {
+// returns the session as stored: the first outcome wins. Events are stored
+// in the same transaction when this call recorded the outcome.
+func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time, events ...*linking.Event) (linking.LinkSession, error) {
 	var stored linking.LinkSession
 	err := s.inTx(ctx, "complete link session", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id); err != nil {
+		res, err := tx.ExecContext(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id)
+		if err != nil {
 			return err
 		}
-		var err error
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n > 0 {
+			if err := s.insertEvents(ctx, tx, events); err != nil {
+				return err
+			}
+		}
 		stored, err = scanSession(tx.QueryRowContext(ctx, s.q.sessionByID, id))
 		return err
 	})

@@ -37,6 +37,11 @@ type Dialect struct {
 	// RetryOnce reports a failure worth one more try on a new connection:
 	// the connection was lost, and nothing was committed. nil: never.
 	RetryOnce func(error) bool
+	// SkipLocked ends a locking read that skips rows other transactions
+	// hold (" FOR UPDATE SKIP LOCKED"), so replicas claiming work never
+	// wait for each other nor claim the same rows; "" where writers are
+	// serialised anyway (SQLite).
+	SkipLocked string
 	// Migrations holds the schema as migrations/NNNN_description.sql files.
 	Migrations fs.FS
 	// LockMigrations serialises migrations across processes on conn and
@@ -50,6 +55,7 @@ type Store struct {
 	reader *sql.DB // may be the same as writer
 	d      Dialect
 	q      queries
+	eq     eventQueries
 }
 
 var _ linking.Store = (*Store)(nil)
@@ -57,7 +63,7 @@ var _ linking.Store = (*Store)(nil)
 // New applies pending migrations through writer and returns the store.
 // Reads go to reader, which may be writer itself.
 func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d)}
+	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d), eq: newEventQueries(d)}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}

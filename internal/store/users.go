@@ -73,16 +73,17 @@ func (s *Store) SaveUserMapping(ctx context.Context, m linking.UserMapping) (lin
 	return stored, nil
 }
 
-// DeleteAppUser removes the mapping, link sessions and connections of an app
-// user in one transaction; an unknown user is not an error.
-func (s *Store) DeleteAppUser(ctx context.Context, appUserID string) error {
+// DeleteAppUser removes the mapping, link sessions, connections and events
+// (but those pending delivery) of an app user and stores events, in one
+// transaction; an unknown user is not an error.
+func (s *Store) DeleteAppUser(ctx context.Context, appUserID string, events ...*linking.Event) error {
 	return s.inTx(ctx, "delete app user", func(tx *sql.Tx) error {
-		for _, q := range []string{s.q.deleteUserConnections, s.q.deleteMapping, s.q.deleteUserSessions} {
+		for _, q := range []string{s.q.deleteUserConnections, s.q.deleteMapping, s.q.deleteUserSessions, s.eq.deleteUserEvents} {
 			if _, err := tx.ExecContext(ctx, q, appUserID); err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.insertEvents(ctx, tx, events)
 	})
 }
 

@@ -17,8 +17,10 @@ import (
 )
 
 func init() {
-	// The callback answers browsers with a page; its schema is a string.
+	// The callback answers browsers with a page, the event stream with
+	// text: both schemas are strings.
 	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
 }
 
 // Contract is an OpenAPI document that exchanges are checked against.
@@ -155,6 +157,14 @@ func (t *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream does not end: its status and headers are checked, and
+		// the caller reads the events as they come.
+		if err := t.contract.Check(req, reqBody, resp, nil); err != nil {
+			t.report(err)
+		}
+		return resp, nil
 	}
 	respBody, err := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -164,6 +166,32 @@ func StartEmulatorBinary(t testing.TB, apiKey string, args ...string) *Server {
 	t.Helper()
 	args = append([]string{"-addr", "127.0.0.1:0"}, args...)
 	return StartBinary(t, EmulatorBin(t), args, map[string]string{"EMULATOR_API_KEY": apiKey}, EmulatorListening)
+}
+
+// PID is a binary's process id (0 in-process).
+func (s *Server) PID() int {
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid
+}
+
+// RSS is a process's resident memory, from /proc (Linux).
+func RSS(pid int) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+				return 0, err
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
 }
 
 // Kill ends a binary at once, as a crash would; Stop then expects no

@@ -68,8 +68,8 @@ func (s *tracedStore) SaveUserMapping(ctx context.Context, m linking.UserMapping
 	})
 }
 
-func (s *tracedStore) DeleteAppUser(ctx context.Context, appUserID string) error {
-	_, err := traced(s, ctx, "DeleteAppUser", none(func(ctx context.Context) error { return s.next.DeleteAppUser(ctx, appUserID) }))
+func (s *tracedStore) DeleteAppUser(ctx context.Context, appUserID string, events ...*linking.Event) error {
+	_, err := traced(s, ctx, "DeleteAppUser", none(func(ctx context.Context) error { return s.next.DeleteAppUser(ctx, appUserID, events...) }))
 	return err
 }
 
@@ -89,9 +89,9 @@ func (s *tracedStore) LinkSession(ctx context.Context, id string) (linking.LinkS
 	})
 }
 
-func (s *tracedStore) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time) (linking.LinkSession, error) {
+func (s *tracedStore) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time, events ...*linking.Event) (linking.LinkSession, error) {
 	return traced(s, ctx, "CompleteLinkSession", func(ctx context.Context) (linking.LinkSession, error) {
-		return s.next.CompleteLinkSession(ctx, id, o, at)
+		return s.next.CompleteLinkSession(ctx, id, o, at, events...)
 	})
 }
 
@@ -101,9 +101,15 @@ func (s *tracedStore) LatestLinkSession(ctx context.Context, junctionUserID, pro
 	})
 }
 
-func (s *tracedStore) ApplyConnectionEvent(ctx context.Context, eventID string, c linking.ReportedConnection) (bool, error) {
+func (s *tracedStore) ApplyConnectionEvent(ctx context.Context, eventID string, c linking.ReportedConnection, events ...*linking.Event) (bool, error) {
 	return traced(s, ctx, "ApplyConnectionEvent", func(ctx context.Context) (bool, error) {
-		return s.next.ApplyConnectionEvent(ctx, eventID, c)
+		return s.next.ApplyConnectionEvent(ctx, eventID, c, events...)
+	})
+}
+
+func (s *tracedStore) RecordWebhookEvent(ctx context.Context, eventID string, events ...*linking.Event) (bool, error) {
+	return traced(s, ctx, "RecordWebhookEvent", func(ctx context.Context) (bool, error) {
+		return s.next.RecordWebhookEvent(ctx, eventID, events...)
 	})
 }
 
@@ -113,9 +119,9 @@ func (s *tracedStore) ReportedConnections(ctx context.Context, junctionUserID st
 	})
 }
 
-func (s *tracedStore) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string) error {
+func (s *tracedStore) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string, events ...*linking.Event) error {
 	_, err := traced(s, ctx, "DeleteReportedConnection", none(func(ctx context.Context) error {
-		return s.next.DeleteReportedConnection(ctx, junctionUserID, provider)
+		return s.next.DeleteReportedConnection(ctx, junctionUserID, provider, events...)
 	}))
 	return err
 }

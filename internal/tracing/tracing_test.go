@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -103,4 +104,30 @@ func names(spans []sdktrace.ReadOnlySpan) []string {
 		out = append(out, s.Name())
 	}
 	return out
+}
+
+// Behind the traced handler an event stream still reaches its
+// connection's write deadline and can flush, or the server's write timeout
+// would cut it.
+func TestTracedHandlerKeepsTheConnectionReachable(t *testing.T) {
+	tr := New(sdktrace.NewTracerProvider())
+	r := chi.NewRouter()
+	errs := make(chan error, 2)
+	r.Get("/v1/events", func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		errs <- rc.SetWriteDeadline(time.Now().Add(time.Second))
+		errs <- rc.Flush()
+	})
+	srv := httptest.NewServer(tr.Handler(r))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, what := range []string{"SetWriteDeadline", "Flush"} {
+		if err := <-errs; err != nil {
+			t.Errorf("%s behind the traced handler: %v", what, err)
+		}
+	}
 }

@@ -1,17 +1,23 @@
 // The linkbff demo: sign in, connect a provider through Junction Link in a
 // popup (or a full-page redirect when popups are blocked), list and
-// disconnect connections. Plain DOM, no framework, no inline script, so it
-// runs under a strict `script-src 'self'` CSP. Text from the network or the
-// URL is only ever set with textContent.
+// disconnect connections. Connections update the moment linkbff hears of
+// them, from its event stream (GET /v1/events, read with fetch so the token
+// travels in a header, never in a URL); only while that stream is down
+// does the page poll. Plain DOM, no framework, no inline script, so it runs
+// under a strict `script-src 'self'` CSP. Text from the network or the URL
+// is only ever set with textContent.
 "use strict";
 
 (function () {
   var SESSION_KEY = "linkbff.session";
   var POPUP_NAME = "linkbff-link";
   var POPUP_FEATURES = "popup=yes,width=480,height=720";
-  // After Link finishes, the webhook may land a moment later: poll briefly.
+  // Without the event stream, the webhook may land a moment after Link
+  // finishes: poll briefly.
   var REFRESH_ATTEMPTS = 8;
   var REFRESH_INTERVAL_MS = 750;
+  // Reconnecting the stream: what the server's retry: says, else this.
+  var STREAM_RETRY_MS = 3000;
 
   // Friendly words per Link error_type (Junction's list is non-exhaustive:
   // anything else gets the generic text). {name} is the provider's name.
@@ -46,7 +52,9 @@
     providers: [],    // GET /v1/providers
     connections: [],  // GET /v1/connections
     attempt: null,    // the Link attempt in progress: {provider, popup, done}
-    refreshGeneration: 0
+    refreshGeneration: 0,
+    // The event stream: live while open; lastEventId resumes it.
+    stream: { live: false, abort: null, lastEventId: "", retryMs: STREAM_RETRY_MS, timer: null }
   };
 
   // ---------- small helpers ----------
@@ -97,6 +105,7 @@
   function signOut(message) {
     state.session = null;
     sessionStorage.removeItem(SESSION_KEY);
+    stopStream();
     render();
     if (message) { showSignInError(message); }
   }
@@ -261,7 +270,7 @@
       var actions = [];
       if (c.status === "error") { actions.push(connectButton(c.provider, name, "Reconnect")); }
       actions.push(el("button", { type: "button", class: "danger", "data-disconnect": c.provider, "aria-label": "Disconnect " + name, text: "Disconnect" }));
-      list.appendChild(el("li", { "data-connection": c.provider, "data-status": c.status }, [
+      list.appendChild(el("li", { "data-connection": c.provider, "data-status": c.status, "data-via": c.via || "list" }, [
         logoImage(c.logo),
         el("span", { class: "info" }, details),
         el("span", { class: "actions" }, actions)
@@ -289,9 +298,10 @@
     });
   }
 
-  // refreshConnections reloads the list, polling a few times until
-  // `until(connections)` holds, since the webhook can arrive after the user.
-  // A newer refresh supersedes an older one.
+  // refreshConnections reloads the list and, while the event stream is
+  // down, polls a few times until `until(connections)` holds, since the
+  // webhook can arrive after the user. A newer refresh supersedes an older
+  // one.
   function refreshConnections(until) {
     var generation = ++state.refreshGeneration;
     var attempt = 0;
@@ -299,7 +309,7 @@
       if (generation !== state.refreshGeneration || !state.session) { return Promise.resolve(); }
       attempt++;
       return loadConnections().then(function (connections) {
-        if (!until || until(connections) || attempt >= REFRESH_ATTEMPTS) { return; }
+        if (!until || until(connections) || attempt >= REFRESH_ATTEMPTS || state.stream.live) { return; }
         return delay(REFRESH_INTERVAL_MS).then(once);
       }, function (err) {
         if (state.session) { showOutcome("error", "", "Could not load your connections", describeApiError(err)); }
@@ -312,6 +322,145 @@
     return function (connections) {
       return connections.some(function (c) { return c.provider === provider && c.status === "connected"; });
     };
+  }
+
+  // ---------- live events ----------
+
+  // applyEvent updates the page from one stream event (StreamEvent in
+  // linkbff's OpenAPI document): no request needed.
+  function applyEvent(type, event) {
+    var provider = event.provider;
+    if (type === "connection.created" || type === "connection.error") {
+      var known = connectionOf(provider);
+      var catalogue = state.providers.filter(function (p) { return p.slug === provider; })[0] || {};
+      var updated = {
+        provider: provider,
+        name: (known && known.name) || catalogue.name || providerName(provider),
+        logo: (known && known.logo) || catalogue.logo || "",
+        status: type === "connection.created" ? "connected" : "error",
+        connected_at: (known && known.connected_at) || (type === "connection.created" ? event.created_at : null),
+        error_type: type === "connection.error" ? event.error_type : null,
+        via: "stream"
+      };
+      state.connections = state.connections.filter(function (c) { return c.provider !== provider; }).concat([updated])
+        .sort(function (a, b) { return a.provider < b.provider ? -1 : 1; });
+      renderConnections();
+      renderProviders();
+      if (type === "connection.created" && state.attempt && state.attempt.provider === provider) {
+        state.attempt.done = true;
+        showLinkOutcome("connected", provider, "");
+      }
+    } else if (type === "connection.disconnected") {
+      state.connections = state.connections.filter(function (c) { return c.provider !== provider; });
+      renderConnections();
+      renderProviders();
+    } else if (type === "link.completed") {
+      // What the browser reported in Link's window; the popup's message
+      // usually says it first. A connection is confirmed by connection.created.
+      var attempt = state.attempt;
+      if (attempt && !attempt.done && (!provider || provider === attempt.provider) && event.status !== "connected") {
+        attempt.done = true;
+        showLinkOutcome(event.status, attempt.provider, event.error_type || "");
+      }
+    }
+  }
+
+  // sseParser turns text chunks into Server-Sent Events blocks.
+  function sseParser(onBlock) {
+    var buffer = "";
+    var block = { data: [] };
+    return function (chunk) {
+      buffer += chunk;
+      var lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop();
+      lines.forEach(function (line) {
+        if (line === "") {
+          onBlock(block);
+          block = { data: [] };
+          return;
+        }
+        if (line.charAt(0) === ":") { return; }
+        var colon = line.indexOf(":");
+        var field = colon < 0 ? line : line.slice(0, colon);
+        var value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "data") { block.data.push(value); }
+        else if (field === "id") { block.id = value; }
+        else if (field === "event") { block.event = value; }
+        else if (field === "retry" && /^[0-9]+$/.test(value)) { block.retry = parseInt(value, 10); }
+      });
+    };
+  }
+
+  function setLive(live) {
+    state.stream.live = live;
+    $("live").hidden = !live;
+    $("live").setAttribute("data-state", live ? "on" : "off");
+    document.body.setAttribute("data-stream", live ? "live" : "off");
+  }
+
+  // startStream opens GET /v1/events and resolves once it is open (or
+  // could not open); it reconnects by itself, with Last-Event-ID, until
+  // sign-out.
+  function startStream() {
+    stopStream();
+    if (!state.session || !window.fetch || !window.ReadableStream || !window.TextDecoder) { return Promise.resolve(false); }
+    var controller = new AbortController();
+    state.stream.abort = controller;
+    var headers = { "Accept": "text/event-stream", "Authorization": "Bearer " + state.session.token };
+    if (state.stream.lastEventId) { headers["Last-Event-ID"] = state.stream.lastEventId; }
+    var opened;
+    var open = new Promise(function (resolve) { opened = resolve; });
+    fetch("/v1/events", { headers: headers, signal: controller.signal, cache: "no-store" }).then(function (res) {
+      var type = res.headers.get("Content-Type") || "";
+      if (!res.ok || type.indexOf("text/event-stream") !== 0) {
+        opened(false);
+        if (res.status === 401) { signOut("Your session has ended. Sign in again."); return; }
+        var wait = parseInt(res.headers.get("Retry-After") || "", 10);
+        reconnectStream(controller, isNaN(wait) ? state.stream.retryMs : wait * 1000);
+        return;
+      }
+      setLive(true);
+      opened(true);
+      var reader = res.body.getReader();
+      var decoder = new TextDecoder();
+      var feed = sseParser(function (block) {
+        if (block.id !== undefined) { state.stream.lastEventId = block.id; }
+        if (block.retry !== undefined) { state.stream.retryMs = block.retry; }
+        if (!block.data.length || !block.event) { return; }
+        var event;
+        try { event = JSON.parse(block.data.join("\n")); } catch (e) { return; }
+        applyEvent(block.event, event);
+      });
+      function pump() {
+        return reader.read().then(function (step) {
+          if (step.done) { throw new Error("stream ended"); }
+          feed(decoder.decode(step.value, { stream: true }));
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      opened(false);
+      reconnectStream(controller, state.stream.retryMs);
+    });
+    return open;
+  }
+
+  // reconnectStream reopens the stream after wait, unless it was stopped
+  // (sign-out) or replaced meanwhile. Until then the page polls again.
+  function reconnectStream(controller, wait) {
+    if (state.stream.abort !== controller) { return; }
+    setLive(false);
+    state.stream.timer = setTimeout(function () {
+      if (state.stream.abort === controller && state.session) { startStream(); }
+    }, Math.max(wait, 250));
+  }
+
+  function stopStream() {
+    if (state.stream.abort) { state.stream.abort.abort(); }
+    clearTimeout(state.stream.timer);
+    state.stream.abort = null;
+    setLive(false);
   }
 
   // ---------- connecting ----------
@@ -348,7 +497,10 @@
       if (!attempt.popup.closed) { return; }
       clearInterval(timer);
       attempt.done = true;
-      refreshConnections(isConnected(attempt.provider)).then(function () {
+      // With the stream live the list is current: its connection.created
+      // shows the connection (and says "connected") whenever it lands.
+      var settled = state.stream.live ? Promise.resolve() : refreshConnections(isConnected(attempt.provider));
+      settled.then(function () {
         if (state.attempt !== attempt) { return; }
         if (document.querySelector('[data-connection="' + CSS.escape(attempt.provider) + '"][data-status="connected"]')) {
           showLinkOutcome("connected", attempt.provider, "");
@@ -383,9 +535,13 @@
     if (!data || typeof data !== "object" || data.type !== "linkbff:link") { return; }
     if (["connected", "cancelled", "error"].indexOf(data.status) < 0) { return; }
     var provider = typeof data.provider === "string" ? data.provider : (state.attempt && state.attempt.provider);
+    var connectedAlready = data.status === "connected" && !!document.querySelector('[data-connection="' + CSS.escape(provider || "") + '"][data-status="connected"]');
     if (state.attempt) { state.attempt.done = true; }
     showLinkOutcome(data.status, provider, typeof data.error_type === "string" ? data.error_type : "");
-    refreshConnections(data.status === "connected" ? isConnected(provider) : null);
+    // The stream brings the connection as soon as Junction confirms it.
+    if (!state.stream.live && !connectedAlready) {
+      refreshConnections(data.status === "connected" ? isConnected(provider) : null);
+    }
   }
 
   // readReturnedOutcome shows the outcome linkbff put on return_to after a
@@ -405,9 +561,13 @@
     button.disabled = true;
     api("DELETE", "/v1/connections/" + encodeURIComponent(provider)).then(function () {
       showOutcome("disconnected", "", providerName(provider) + " disconnected", "The app no longer receives data from " + providerName(provider) + ".");
+      if (state.stream.live) {
+        applyEvent("connection.disconnected", { provider: provider }); // the stream says so too
+        return null;
+      }
       return refreshConnections();
     }, function (err) {
-      if (err.status === 404) { return refreshConnections(); }
+      if (err.status === 404) { return state.stream.live ? applyEvent("connection.disconnected", { provider: provider }) : refreshConnections(); }
       button.disabled = false;
       showOutcome("error", "", "Could not disconnect " + providerName(provider), describeApiError(err));
     });
@@ -421,10 +581,12 @@
     box.hidden = !message;
   }
 
+  // afterSignIn loads the catalogue and, once the event stream is open (so
+  // nothing that happens after the list was read is missed), the list.
   function afterSignIn() {
     showSignInError("");
     render();
-    return Promise.all([loadProviders(), refreshConnections()]);
+    return Promise.all([loadProviders(), startStream().then(function () { return refreshConnections(); })]);
   }
 
   function signInWithDevToken(event) {
@@ -490,8 +652,9 @@
       }
       return;
     }
-    // Providers first so the outcome can name the provider properly.
-    loadProviders().then(function () {
+    // Providers first so the outcome can name the provider properly; the
+    // list once the stream is open.
+    Promise.all([loadProviders(), startStream()]).then(function () {
       if (returned) { showLinkOutcome(returned.status, returned.provider, returned.errorType); }
       refreshConnections(returned && returned.status === "connected" ? isConnected(returned.provider) : null);
     });

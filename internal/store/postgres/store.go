@@ -38,6 +38,7 @@ var dialect = store.Dialect{
 	TimeColumnType: "timestamptz",
 	Classify:       classify,
 	RetryOnce:      connectionLost,
+	SkipLocked:     " FOR UPDATE SKIP LOCKED",
 	Migrations:     migrationFiles,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {

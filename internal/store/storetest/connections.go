@@ -57,9 +57,9 @@ func checkConnection(t *testing.T, what string, got, want linking.ReportedConnec
 	sameInstant(t, what+" UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 }
 
-func apply(t *testing.T, s *store.Store, eventID string, c linking.ReportedConnection) bool {
+func apply(t *testing.T, s *store.Store, eventID string, c linking.ReportedConnection, events ...*linking.Event) bool {
 	t.Helper()
-	applied, err := s.ApplyConnectionEvent(ctx(t), eventID, c)
+	applied, err := s.ApplyConnectionEvent(ctx(t), eventID, c, events...)
 	noErr(t, err, "ApplyConnectionEvent "+eventID)
 	return applied
 }

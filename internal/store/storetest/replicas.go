@@ -14,7 +14,8 @@ import (
 // RunReplicas opens n stores on one fresh database at once, as replicas (or
 // processes) starting together would: every open succeeds, each migration
 // is recorded once (migrations reports the rows of schema_migrations and
-// their distinct versions), and first-writer-wins holds across the stores.
+// their distinct versions), first-writer-wins holds across the stores, and
+// workers on all of them never claim one outbox event twice.
 func RunReplicas(t *testing.T, n int, open func() (*store.Store, error), migrations func(t *testing.T) (rows, distinct int)) {
 	t.Helper()
 	stores := make([]*store.Store, n)
@@ -66,4 +67,13 @@ func RunReplicas(t *testing.T, n int, open func() (*store.Store, error), migrati
 	if got := applied.Load(); got != 1 {
 		t.Errorf("callers that applied the event: %d, want 1", got)
 	}
+
+	// Workers on every store drain one outbox: each event is leased once.
+	const pending = 60
+	var events []*linking.Event
+	for range pending {
+		events = append(events, event("app", "t", true, base))
+	}
+	record(t, stores[0], events...)
+	claimAll(t, stores, pending)
 }

@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) *store.Store) {
 		{"LinkSession", linkSessionTests},
 		{"Connection", connectionTests},
 		{"Maintenance", maintenanceTests},
+		{"Event", eventTests},
 	}
 	for _, suite := range suites {
 		t.Run(suite.name, func(t *testing.T) {

@@ -11,8 +11,9 @@ const linkbff = linkbffClient(LINKBFF_URL);
 // Dev mode only: the Vite dev server forwards /_dev to linkbff.
 const devServer = linkbffClient("");
 
-// After Link reports success, Junction's webhook may reach linkbff a moment
-// later: poll the connection list briefly.
+// While the event stream is down, Junction's webhook may reach linkbff a
+// moment after Link reports success: poll the connection list briefly.
+// While it is live, the list follows its events and nothing polls.
 const REFRESH_ATTEMPTS = 8;
 const REFRESH_INTERVAL_MS = 750;
 
@@ -32,17 +33,19 @@ export function App() {
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState({ kind: "idle", text: "Sign in, then connect a provider." });
   const [connections, setConnections] = useState(null);
+  const [live, setLive] = useState(false);
 
   // useVitalLink keeps the callbacks it was first given, so they read the
-  // current token through a ref.
+  // current token and stream state through refs.
   const tokenRef = useRef("");
   tokenRef.current = token.trim();
+  const liveRef = useRef(false);
 
   const loadConnections = useCallback(async (until) => {
     for (let attempt = 1; attempt <= REFRESH_ATTEMPTS; attempt++) {
       const data = await linkbff.connections(tokenRef.current);
       setConnections(data.connections);
-      if (!until || until(data.connections)) return;
+      if (!until || until(data.connections) || liveRef.current) return;
       await delay(REFRESH_INTERVAL_MS);
     }
   }, []);
@@ -52,18 +55,59 @@ export function App() {
     loadConnections(until).catch((err) => setStatus({ kind: "error", text: `Could not load connections: ${err.message}` }));
   }, [loadConnections]);
 
+  // Link's callbacks say what the user saw; with the stream live, the list
+  // changes when linkbff hears from Junction, so there is nothing to load.
+  const refreshUnlessLive = (connectedProvider) => {
+    if (!liveRef.current) refresh(connectedProvider);
+  };
   const onSuccess = (metadata) => {
     setStatus({ kind: "success", text: `Connected ${metadata?.provider ?? "the provider"}.` });
-    refresh(metadata?.provider);
+    refreshUnlessLive(metadata?.provider);
   };
   const onExit = () => {
     setStatus({ kind: "idle", text: "Link was closed; nothing was connected." });
-    refresh();
+    refreshUnlessLive();
   };
   const onError = (metadata) => {
     setStatus({ kind: "error", text: `Link reported an error: ${errorTypeOf(metadata)}.` });
-    refresh();
+    refreshUnlessLive();
   };
+
+  // The signed-in user's events: the list follows them, and is read once
+  // each time the stream (re)opens, so nothing before it is missed.
+  useEffect(() => {
+    const jwt = token.trim();
+    if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(jwt)) return undefined; // not (yet) a whole JWT
+    const stop = new AbortController();
+    let first = true;
+    const onEvent = (event) => {
+      setConnections((list) => {
+        const others = (list ?? []).filter((c) => c.provider !== event.provider);
+        if (event.type === "connection.disconnected") return others;
+        if (event.type !== "connection.created" && event.type !== "connection.error") return list;
+        const before = (list ?? []).find((c) => c.provider === event.provider);
+        const status = event.type === "connection.created" ? "connected" : "error";
+        return [...others, { provider: event.provider, name: before?.name ?? "", status, error_type: event.error_type, via: "stream" }]
+          .sort((a, b) => (a.provider < b.provider ? -1 : 1));
+      });
+    };
+    const onLive = (up) => {
+      // Read the list when the stream opens, and once when it is lost (the
+      // page then polls after Link again).
+      const changed = up !== liveRef.current;
+      liveRef.current = up;
+      setLive(up);
+      if (up || changed || first) refresh();
+      first = false;
+    };
+    linkbff.followEvents(jwt, { onEvent, onLive }, stop.signal)
+      .catch((err) => setStatus({ kind: "error", text: `Live updates stopped: ${err.message}. Sign in again.` }));
+    return () => {
+      stop.abort();
+      liveRef.current = false;
+      setLive(false);
+    };
+  }, [token, refresh]);
 
   const { open, ready, error } = useVitalLink({
     env: import.meta.env.VITE_JUNCTION_ENV || "sandbox",
@@ -93,10 +137,9 @@ export function App() {
     setBusy(true);
     try {
       const data = await devServer.devToken(user);
-      setToken(data.token);
+      setToken(data.token); // the event stream opens, then the list loads
       tokenRef.current = data.token;
       setStatus({ kind: "idle", text: `Signed in as ${data.user ?? user}.` });
-      refresh();
     } catch (err) {
       setStatus({ kind: "error", text: `Dev sign-in failed: ${err.message}` });
     } finally {
@@ -171,7 +214,12 @@ export function App() {
       </p>
 
       <section aria-labelledby="connections-title">
-        <h2 id="connections-title">3. Connections</h2>
+        <h2 id="connections-title">
+          3. Connections{" "}
+          <span id="live" className="muted" data-state={live ? "on" : "off"}>
+            {live ? "· live" : ""}
+          </span>
+        </h2>
         {connections === null ? (
           <p className="muted">Sign in to see them.</p>
         ) : connections.length === 0 ? (
@@ -179,7 +227,7 @@ export function App() {
         ) : (
           <ul id="connections">
             {connections.map((c) => (
-              <li key={c.provider} data-provider={c.provider} data-status={c.status}>
+              <li key={c.provider} data-provider={c.provider} data-status={c.status} data-via={c.via ?? "list"}>
                 <strong>{c.name || c.provider}</strong> <span className="muted">{c.status}{c.error_type ? ` (${c.error_type})` : ""}</span>
               </li>
             ))}

@@ -141,6 +141,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's events, live (Server-Sent Events)
+         * @description `connection.created`, `connection.error`, `connection.disconnected` and `link.completed` for the signed-in user only, from any replica, the moment linkbff stores them (a Junction webhook, the Link callback, a disconnect). Each event is `id: <cursor>`, `event: <type>` and `data: <StreamEvent>`; `: ping` comments keep idle streams open (`EVENT_STREAM_HEARTBEAT`). Send the last `id:` you saw back as `Last-Event-ID` when you reconnect and you get what you missed (events are kept for `EVENT_RETENTION`). The stream ends, with a `retry:` hint, when it was idle for `EVENT_STREAM_IDLE_TIMEOUT`, when the token expires, when the client falls far behind, or when linkbff shuts down: reconnect (with `Last-Event-ID`). Browsers' `EventSource` cannot send the `Authorization` header: read it with `fetch` (see the demo and the React example); never put a token in a URL.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/link/callback/{session_id}": {
         parameters: {
             query?: never;
@@ -174,9 +194,69 @@ export interface paths {
         put?: never;
         /**
          * Junction's Svix-signed webhooks
-         * @description Exists only when `JUNCTION_WEBHOOK_SECRET` is set. The signature is checked on the raw bytes before anything is parsed; `provider.connection.created` and `provider.connection.error` are applied once per `svix-id`. Every verified delivery is acknowledged with 204, also a repeat, an event type linkbff does not use, an unknown user or a body it cannot use, since anything else only makes Junction retry for days. Limited per client IP.
+         * @description Exists only when `JUNCTION_WEBHOOK_SECRET` is set. The signature is checked on the raw bytes before anything is parsed; `provider.connection.created` and `provider.connection.error` are applied once per `svix-id`, and every event `APP_WEBHOOK_EVENTS` asks for is stored, in the same transaction, for your backend. Every verified delivery is acknowledged with 204, also a repeat, an event type linkbff does not use, an unknown user or a body it cannot use, since anything else only makes Junction retry for days. Limited per client IP.
          */
         post: operations["receiveWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/users/{app_user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One app user's Junction user and connections
+         * @description Ties your user to Junction's `user_id` and `client_user_id` and lists their connections (Junction's list merged with its webhooks). Creates nothing: 404 for a user linkbff never mapped. Every admin route answers 404 when `ADMIN_API_KEY` is not set.
+         */
+        get: operations["adminGetUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events forwarded to your backend, newest first
+         * @description E.g. `?status=failed` for the events every attempt failed for, to redeliver once your backend is fixed.
+         */
+        get: operations["adminListEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/events/{event_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a forwarded event again
+         * @description A failed or delivered event starts a fresh retry schedule now, with the same `webhook-id`; a pending one skips its wait. An attempt in flight is left to finish. Every admin route answers 404 when `ADMIN_API_KEY` is not set.
+         */
+        post: operations["adminRedeliverEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -258,7 +338,28 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    linkbffEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What your backend receives at APP_WEBHOOK_URL
+         * @description Each event `APP_WEBHOOK_EVENTS` asks for, signed per the Standard Webhooks spec with `APP_WEBHOOK_SECRET`: verify `webhook-signature` (`v1,` + base64 HMAC-SHA256 of `webhook-id.webhook-timestamp.body`, keyed with the base64 after `whsec_`) on the raw body and reject timestamps more than 5 minutes off. Delivery is at least once: an event that was not acknowledged with a 2xx within `APP_WEBHOOK_TIMEOUT` is sent again, with the same `webhook-id`, on the `APP_WEBHOOK_RETRY_SCHEDULE` (about 3 days), then marked failed. Redirects are not followed.
+         */
+        post: operations["receiveLinkbffEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -266,16 +367,16 @@ export interface components {
          *
          *     - `invalid_request` (400): A field is wrong (`field` names it): bad JSON, an unknown field, a provider that is not a slug, not offered, or a `return_to` outside `ALLOWED_RETURN_URLS`. Fix the request.
          *     - `unauthenticated` (401): No, bad or expired JWT; or a webhook whose signature is missing, invalid or too old. Sign the user in again.
-         *     - `forbidden` (403): Valid credentials, not allowed. Reserved: no route answers it today.
+         *     - `forbidden` (403): Not allowed from here: a browser calling the admin API (a request with `Origin` or `Sec-Fetch-*`).
          *     - `not_found` (404): No such thing for this caller: a provider that is not connected, an unknown or expired link session, an unknown route.
          *     - `method_not_allowed` (405): The route exists but not with this method.
-         *     - `conflict` (409): It exists already or changed meanwhile (e.g. the Junction user is mapped to another app user).
+         *     - `conflict` (409): It exists already or changed meanwhile (e.g. the Junction user is mapped to another app user), or it cannot be done to this thing (redelivering an event that was never forwarded).
          *     - `payload_too_large` (413): The body is over 64 KiB (1 MiB for webhooks). Send less.
-         *     - `rate_limited` (429): This user (or IP) spent its budget; `Retry-After` says when to retry.
+         *     - `rate_limited` (429): This user (or IP) spent its budget, or holds too many event streams open; `Retry-After` says when to retry.
          *     - `internal` (500): A bug; the message is generic and the log has the cause. Report it.
          *     - `upstream_error` (502): Junction refused what linkbff sent: a linkbff bug or a wrong `JUNCTION_API_KEY`, never the app's fault. Retrying will not help.
          *     - `upstream_unavailable` (503): Junction is down, slow or throttling (its 429, 5xx, timeouts); `Retry-After` says when to retry, when known.
-         *     - `unavailable` (503): linkbff's database cannot be reached; `Retry-After` is set. Retry later.
+         *     - `unavailable` (503): linkbff's database cannot be reached, or a replica holds as many event streams as it may; `Retry-After` is set. Retry later.
          * @enum {string}
          */
         ErrorCode: "invalid_request" | "unauthenticated" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "rate_limited" | "internal" | "upstream_error" | "upstream_unavailable" | "unavailable";
@@ -380,7 +481,7 @@ export interface components {
         };
         Readiness: {
             /**
-             * @description ready; degraded when an optional dependency (Redis) is out, which does not fail readiness (200); not_ready (503) when the database or the auth keys fail
+             * @description `degraded`: an optional dependency (Redis) is out; linkbff still serves (limits fail open), so it stays ready (200)
              * @enum {string}
              */
             status: "ready" | "degraded" | "not_ready";
@@ -401,6 +502,131 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             user: string;
+        };
+        /** @description The `data:` of one event on `GET /v1/events` (the SSE `event:` field repeats `type`, and `id:` is the cursor a reconnect sends back as `Last-Event-ID`). */
+        StreamEvent: {
+            /** @description The event's id: the same `webhook-id` your backend gets when the event is forwarded. Dedupe on it. */
+            id: string;
+            /** @enum {string} */
+            type: "connection.created" | "connection.error" | "connection.disconnected" | "link.completed";
+            /** @description The provider's slug; null for `link.completed` when the user picked in Link */
+            provider: string | null;
+            /**
+             * @description `connection.created`: `connected`; `connection.error`: `error`; `link.completed`: the outcome the browser reported (`connected`, `cancelled`, `error`); `connection.disconnected`: null
+             * @enum {string|null}
+             */
+            status: "connected" | "error" | "cancelled" | null;
+            /** @description Junction's error type (`connection.error`, and `link.completed` when not connected) */
+            error_type: string | null;
+            /**
+             * @description `connection.disconnected` only
+             * @enum {string}
+             */
+            reason?: "disconnected" | "user_deleted";
+            /**
+             * @description `link.completed` only: the user's browser reported it at the callback, which is not proof of a connection; `connection.created` is.
+             * @enum {string}
+             */
+            reported_by?: "browser";
+            /** Format: date-time */
+            created_at: string;
+        };
+        AdminUser: {
+            app_user_id: string;
+            /** @description Junction's `user_id` (what its webhooks and data carry) */
+            junction_user_id: string;
+            /** @description The `client_user_id` linkbff gave Junction for this user */
+            client_user_id: string;
+            /**
+             * Format: date-time
+             * @description When linkbff mapped the user
+             */
+            created_at: string;
+            connections: components["schemas"]["Connection"][];
+            /** @description Present and true when Junction could not be asked and the connections come from webhooks alone. */
+            stale?: boolean;
+        };
+        /** @description One event forwarded to APP_WEBHOOK_URL, and how its delivery goes. */
+        AdminEvent: {
+            /** @description The `webhook-id` of every attempt */
+            id: string;
+            /** @description Its place in the outbox; `before` pages with it */
+            seq: number;
+            /** @description `event_type` of the body: Junction's, `link.completed` or `connection.disconnected` */
+            type: string;
+            /** @description null when linkbff does not know the Junction user */
+            app_user_id: string | null;
+            provider: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description `failed`: every attempt of `APP_WEBHOOK_RETRY_SCHEDULE` failed
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description When a pending event is tried next
+             */
+            next_attempt_at: string | null;
+            /** @description The HTTP status your backend last answered; null when none came (timeout, network) */
+            last_status: number | null;
+            /** @description Why the last attempt failed */
+            last_error: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+        };
+        AdminEventList: {
+            /** @description Newest first */
+            events: components["schemas"]["AdminEvent"][];
+        };
+        /** @description A Junction event exactly as Junction sent it (any `event_type` `APP_WEBHOOK_EVENTS` asks for, e.g. `provider.connection.created` or `daily.data.sleep.created`), with `app_user_id` added next to Junction's `user_id`. */
+        ForwardedJunctionEvent: {
+            event_type: string;
+            /** @description Junction's user id */
+            user_id?: string;
+            /** @description Your user's id (the JWT's user claim); null when linkbff does not know the Junction user */
+            app_user_id: string | null;
+            client_user_id?: string;
+            team_id?: string;
+            data?: unknown;
+        };
+        /** @description A Link flow ended, as the user's browser reported it at the callback (`reported_by: browser`): what the user saw, not proof of a connection; `provider.connection.created` is. */
+        LinkCompletedEvent: {
+            /** @constant */
+            event_type: "link.completed";
+            /** @description Junction's user id */
+            user_id: string;
+            /** @description Your user's id */
+            app_user_id: string;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                /** @description null when the user picked in Link */
+                provider: string | null;
+                /** @enum {string} */
+                status: "connected" | "cancelled" | "error";
+                error_type: string | null;
+                /** @constant */
+                reported_by: "browser";
+            };
+        };
+        /** @description Your app disconnected a provider (`DELETE /v1/connections/{provider}`, reason `disconnected`) or deleted the user (`DELETE /v1/me`, one event per provider, reason `user_deleted`). Junction sends no event for either. */
+        ConnectionDisconnectedEvent: {
+            /** @constant */
+            event_type: "connection.disconnected";
+            /** @description Junction's user id */
+            user_id: string;
+            /** @description Your user's id */
+            app_user_id: string;
+            /** Format: date-time */
+            created_at: string;
+            data: {
+                provider: string;
+                /** @enum {string} */
+                reason: "disconnected" | "user_deleted";
+            };
         };
     };
     responses: {
@@ -538,6 +764,21 @@ export interface components {
                     error?: {
                         /** @enum {unknown} */
                         code?: "upstream_unavailable" | "unavailable";
+                    };
+                };
+            };
+        };
+        /** @description A browser called the admin API (`forbidden`) */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "forbidden";
                     };
                 };
             };
@@ -752,6 +993,46 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The last `id:` this client saw; the stream first sends the caller's events after it */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: `text/event-stream`, open until one of the ends above */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     id: 41
+                     *
+                     *     id: 42
+                     *     event: connection.created
+                     *     data: {"id":"evt_…","type":"connection.created","provider":"oura","status":"connected","error_type":null,"created_at":"2025-05-01T12:00:00Z"}
+                     *
+                     *     : ping
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     linkCallback: {
         parameters: {
             query?: {
@@ -901,6 +1182,129 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    adminGetUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Your user's id, URL-encoded */
+                app_user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUser"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            502: components["responses"]["UpstreamError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminListEvents: {
+        parameters: {
+            query?: {
+                status?: "pending" | "delivered" | "failed";
+                limit?: number;
+                /** @description Only events older than this `seq` (the next page) */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The events */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminEventList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description `ADMIN_API_KEY` is not set, so no admin route exists (`not_found`) */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminRedeliverEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Due now */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminEvent"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The event was never forwarded: its type was not in `APP_WEBHOOK_EVENTS`, or no `APP_WEBHOOK_URL` was set, when it happened (`conflict`) */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "conflict";
+                        };
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     healthz: {
         parameters: {
             query?: never;
@@ -1025,6 +1429,35 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             500: components["responses"]["Internal"];
+        };
+    };
+    receiveLinkbffEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id (`evt_…`), the same on every attempt: dedupe on it */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description `v1,<base64>` (space-separated if several) */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForwardedJunctionEvent"] | components["schemas"]["LinkCompletedEvent"] | components["schemas"]["ConnectionDisconnectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Received; anything else (3xx included) or no answer in time is retried */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
         };
     };
 }
