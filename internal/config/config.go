@@ -50,6 +50,8 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+	// DebugAddr, when set, is a loopback host:port serving net/http/pprof.
+	DebugAddr string
 
 	// Warnings are settings that work but deserve the operator's eye; run
 	// logs them at startup.
@@ -275,6 +277,22 @@ var settings = []setting{
 		parse: func(c *Config, v string) error {
 			c.LogFormat = strings.ToLower(v)
 			return oneOf(c.LogFormat, "json", "console")
+		}},
+	{name: "DEBUG_ADDR", note: "off", help: "loopback host:port serving Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060",
+		parse: func(c *Config, v string) error {
+			c.DebugAddr = v
+			if v == "" {
+				return nil
+			}
+			host, _, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("%q is not host:port", v)
+			}
+			if !isLoopback(host) {
+				// Profiles show the process's memory: secrets and tokens.
+				return fmt.Errorf("%q is not a loopback address: the profiler exposes the process's memory, so it listens only on 127.0.0.1, ::1 or localhost", v)
+			}
+			return nil
 		}},
 }
 
