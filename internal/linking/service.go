@@ -38,6 +38,9 @@ type Config struct {
 	ClientUserIDs ClientUserIDs
 	// CatalogueTTL is how long the provider catalogue is cached; default 10m.
 	CatalogueTTL time.Duration
+	// MappingCacheSize is how many app users' Junction user mappings are
+	// kept in memory; default DefaultMappingCacheSize, negative disables.
+	MappingCacheSize int
 	// FreshWebhookWindow is how long a connection known only from a webhook
 	// is shown when Junction does not list it yet; default 10m.
 	FreshWebhookWindow time.Duration
@@ -59,6 +62,7 @@ type Service struct {
 	log           zerolog.Logger
 
 	userCreates   singleflight.Group
+	mappings      *mappingCache
 	catalogue     *catalogueCache
 	userProviders *userProvidersCache
 }
@@ -81,6 +85,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.MappingCacheSize == 0 {
+		cfg.MappingCacheSize = DefaultMappingCacheSize
+	}
 	s := &Service{
 		junction:   cfg.Junction,
 		store:      cfg.Store,
@@ -92,6 +99,7 @@ func New(cfg Config) (*Service, error) {
 		clientUserIDs: cfg.ClientUserIDs,
 		now:           cfg.Now,
 		log:           cfg.Logger,
+		mappings:      newMappingCache(cfg.MappingCacheSize),
 	}
 	s.catalogue = newCatalogueCache(cfg.CatalogueTTL, cfg.Now, cfg.Junction.Providers)
 	s.userProviders = newUserProvidersCache(cfg.Now, cfg.Junction.Connections)
