@@ -12,17 +12,17 @@ import (
 // CreateLinkSession stores a new session; a duplicate ID is an EConflict.
 func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
 	return s.run(ctx, "create link session", func() error {
-		_, err := s.writer.ExecContext(ctx, s.q.insertSession,
+		_, err := s.write().exec(ctx, s.q.insertSession,
 			ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt)))
 		return err
 	})
 }
 
-func scanSession(row *sql.Row) (linking.LinkSession, error) {
+func scanSession(r row) (linking.LinkSession, error) {
 	var ls linking.LinkSession
 	var status, errorType string
 	var createdAt, completedAt dbTime
-	err := row.Scan(&ls.ID, &ls.AppUserID, &ls.JunctionUserID, &ls.Provider, &ls.ReturnTo,
+	err := r.Scan(&ls.ID, &ls.AppUserID, &ls.JunctionUserID, &ls.Provider, &ls.ReturnTo,
 		&createdAt, &status, &errorType, &completedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return linking.LinkSession{}, linking.Errorf(linking.ENotFound, "link session not found")
@@ -40,7 +40,7 @@ func scanSession(row *sql.Row) (linking.LinkSession, error) {
 // LinkSession returns a session by id, or ENotFound.
 func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSession, err error) {
 	err = s.run(ctx, "link session", func() error {
-		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.sessionByID, id))
+		ls, err = scanSession(s.read().queryRow(ctx, s.q.sessionByID, id))
 		return err
 	})
 	return ls, err
@@ -50,12 +50,12 @@ func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSess
 // returns the session as stored: the first outcome wins.
 func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time) (linking.LinkSession, error) {
 	var stored linking.LinkSession
-	err := s.inTx(ctx, "complete link session", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id); err != nil {
+	err := s.inTx(ctx, "complete link session", func(tx handle) error {
+		if _, err := tx.exec(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id); err != nil {
 			return err
 		}
 		var err error
-		stored, err = scanSession(tx.QueryRowContext(ctx, s.q.sessionByID, id))
+		stored, err = scanSession(tx.queryRow(ctx, s.q.sessionByID, id))
 		return err
 	})
 	if err != nil {

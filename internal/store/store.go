@@ -30,6 +30,9 @@ type Dialect struct {
 	EncodeTime func(time.Time) any
 	// TimeColumnType is the SQL type of timestamps, for schema_migrations.
 	TimeColumnType string
+	// PrepareStatements prepares each statement once per connection through
+	// database/sql; off when the driver caches statements itself.
+	PrepareStatements bool
 	// Classify tells EConflict (a uniqueness clash) and EUnavailable (the
 	// database cannot be reached, or is too busy) from other failures,
 	// which it reports as "".
@@ -50,6 +53,7 @@ type Store struct {
 	reader *sql.DB // may be the same as writer
 	d      Dialect
 	q      queries
+	stmts  statementCache
 }
 
 var _ linking.Store = (*Store)(nil)
@@ -57,9 +61,15 @@ var _ linking.Store = (*Store)(nil)
 // New applies pending migrations through writer and returns the store.
 // Reads go to reader, which may be writer itself.
 func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d)}
+	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d), stmts: statementCache{}}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	if d.PrepareStatements {
+		if err := s.stmts.prepare(ctx, s.q.all(), writer, reader); err != nil {
+			s.stmts.close()
+			return nil, s.wrapErr("prepare statements", err)
+		}
 	}
 	return s, nil
 }
@@ -79,6 +89,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	s.stmts.close()
 	var readerErr error
 	if s.reader != s.writer {
 		readerErr = s.reader.Close()
@@ -145,14 +156,14 @@ type commitError struct{ error }
 func (e commitError) Unwrap() error { return e.error }
 
 // inTx runs fn in a writer transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx handle) error) error {
 	return s.run(ctx, op, func() error {
 		tx, err := s.writer.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-		if err := fn(tx); err != nil {
+		if err := fn(handle{s: s, db: s.writer, tx: tx}); err != nil {
 			return err
 		}
 		if err := tx.Commit(); err != nil {

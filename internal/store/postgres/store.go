@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -36,9 +37,13 @@ var dialect = store.Dialect{
 	// round instead), so both backends store the same instant.
 	EncodeTime:     func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	TimeColumnType: "timestamptz",
-	Classify:       classify,
-	RetryOnce:      connectionLost,
-	Migrations:     migrationFiles,
+	// pgx prepares each statement once per connection and caches it
+	// (QueryExecModeCacheStatement, set in Open): a query is one round
+	// trip, where database/sql's Prepare would add one per transaction.
+	PrepareStatements: false,
+	Classify:          classify,
+	RetryOnce:         connectionLost,
+	Migrations:        migrationFiles,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 			return nil, err
@@ -62,6 +67,7 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 		// The parse error may quote the URL, password included.
 		return nil, errors.New("postgres: invalid database URL")
 	}
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
 	db := stdlib.OpenDB(*cfg.ConnConfig)
 	db.SetMaxOpenConns(int(cfg.MaxConns))
 	db.SetMaxIdleConns(int(cfg.MaxConns))
