@@ -11,9 +11,15 @@ import (
 
 // CreateLinkSession stores a new session; a duplicate ID is an EConflict.
 func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
+	args := []any{ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt))}
+	if s.sessionInserts != nil {
+		if err := s.sessionInserts.insert(ctx, args...); err != nil {
+			return s.wrapErr("create link session", err)
+		}
+		return nil
+	}
 	return s.run(ctx, "create link session", func() error {
-		_, err := s.write().exec(ctx, s.q.insertSession,
-			ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt)))
+		_, err := s.write().exec(ctx, s.q.insertSession, args...)
 		return err
 	})
 }

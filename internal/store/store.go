@@ -30,6 +30,10 @@ type Dialect struct {
 	EncodeTime func(time.Time) any
 	// TimeColumnType is the SQL type of timestamps, for schema_migrations.
 	TimeColumnType string
+	// GroupCommit batches concurrent link session inserts into shared
+	// transactions: for a database with one writer connection, where
+	// commits queue anyway.
+	GroupCommit bool
 	// PrepareStatements prepares each statement once per connection through
 	// database/sql; off when the driver caches statements itself.
 	PrepareStatements bool
@@ -54,6 +58,8 @@ type Store struct {
 	d      Dialect
 	q      queries
 	stmts  statementCache
+	// sessionInserts batches CreateLinkSession; nil without GroupCommit.
+	sessionInserts *groupCommit
 }
 
 var _ linking.Store = (*Store)(nil)
@@ -70,6 +76,9 @@ func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error)
 			s.stmts.close()
 			return nil, s.wrapErr("prepare statements", err)
 		}
+	}
+	if d.GroupCommit {
+		s.sessionInserts = newGroupCommit(s, s.q.insertSession)
 	}
 	return s, nil
 }
@@ -89,6 +98,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.sessionInserts != nil {
+		s.sessionInserts.close()
+	}
 	s.stmts.close()
 	var readerErr error
 	if s.reader != s.writer {
@@ -155,22 +167,27 @@ type commitError struct{ error }
 
 func (e commitError) Unwrap() error { return e.error }
 
-// inTx runs fn in a writer transaction, committing when fn returns nil.
+// inTx runs fn in a writer transaction, committing when fn returns nil,
+// once more when the dialect says the failure is safe to retry.
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx handle) error) error {
-	return s.run(ctx, op, func() error {
-		tx, err := s.writer.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-		if err := fn(handle{s: s, db: s.writer, tx: tx}); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return commitError{err}
-		}
-		return nil
-	})
+	return s.run(ctx, op, func() error { return s.inTxOnce(ctx, fn) })
+}
+
+// inTxOnce runs fn in one writer transaction; a failed COMMIT comes back
+// as a commitError.
+func (s *Store) inTxOnce(ctx context.Context, fn func(tx handle) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(handle{s: s, db: s.writer, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return commitError{err}
+	}
+	return nil
 }
 
 // rebind writes a query for the dialect: ? becomes $n where needed.

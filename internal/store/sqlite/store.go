@@ -33,8 +33,11 @@ var dialect = store.Dialect{
 	TimeColumnType: "INTEGER",
 	// The driver parses every statement it is handed afresh.
 	PrepareStatements: true,
-	Classify:          classify,
-	Migrations:        migrationFiles,
+	// One writer connection: inserts queue for it anyway, so they share
+	// commits.
+	GroupCommit: true,
+	Classify:    classify,
+	Migrations:  migrationFiles,
 	// Each migration's transaction is IMMEDIATE (see _txlock below): it
 	// takes the file's write lock, which is lock enough.
 }

@@ -17,6 +17,7 @@ var linkSessionTests = []namedTest{
 	{"CompleteRecordsOutcome", testCompleteSession},
 	{"FirstOutcomeWins", testFirstOutcomeWins},
 	{"ConcurrentCompletes", testConcurrentCompletes},
+	{"ConcurrentCreates", testConcurrentCreates},
 }
 
 func session(id string, m linking.UserMapping) linking.LinkSession {
@@ -145,4 +146,35 @@ func testConcurrentCompletes(t *testing.T, s *store.Store) {
 		t.Fatalf("stored outcome %+v is none of the callers'", stored.Outcome)
 	}
 	sameInstant(t, "winner's CompletedAt", *stored.CompletedAt, base.Add(time.Duration(winner)*time.Second))
+}
+
+// Concurrent creates may share a transaction (group commit); each is
+// stored or fails on its own: a duplicate among them is the only one that
+// conflicts.
+func testConcurrentCreates(t *testing.T, s *store.Store) {
+	m := mapping("app-1", "jn-1")
+	noErr(t, s.CreateLinkSession(ctx(t), session("s-taken", m)), "CreateLinkSession")
+	const callers = 50
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			id := fmt.Sprintf("s-%02d", i)
+			if i == callers/2 {
+				id = "s-taken"
+			}
+			errs[i] = s.CreateLinkSession(ctx(t), session(id, m))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == callers/2 {
+			wantCode(t, err, linking.EConflict, "the duplicate among concurrent creates")
+			continue
+		}
+		noErr(t, err, fmt.Sprintf("create %d", i))
+		got, err := s.LinkSession(ctx(t), fmt.Sprintf("s-%02d", i))
+		noErr(t, err, fmt.Sprintf("LinkSession %d", i))
+		checkSession(t, fmt.Sprintf("session %d", i), got, session(fmt.Sprintf("s-%02d", i), m))
+	}
 }
