@@ -42,7 +42,8 @@ func start(dir, name, bin string, args []string, env map[string]string) (*proces
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+	// The Go runtime's knobs pass through, to try them on linkbff.
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
