@@ -147,7 +147,7 @@ func (r *rig) burst(ctx context.Context, storeName, databaseURL string) (string,
 		return "", err
 	}
 	defer emu.stop()
-	if err := awaitListening(ctx, emu, emuAddr, 10*time.Second); err != nil {
+	if err := emu.awaitListening(ctx, emuAddr, 10*time.Second); err != nil {
 		return "", err
 	}
 	emuURL := "http://" + emuAddr

@@ -132,7 +132,7 @@ func startNginx(ctx context.Context, conf string, c nginxConf) (*process, error)
 	}
 	p.url = "http://" + c.Addr
 	// Any answer means it listens; a 404 on / is fine.
-	if err := awaitListening(ctx, p, c.Addr, 10*time.Second); err != nil {
+	if err := p.awaitListening(ctx, c.Addr, 10*time.Second); err != nil {
 		p.stop()
 		return nil, err
 	}

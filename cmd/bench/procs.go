@@ -67,26 +67,43 @@ func start(dir, name, bin string, args []string, env map[string]string) (*proces
 // awaitHTTP polls url until it answers 200, the process exits, or timeout.
 func (p *process) awaitHTTP(ctx context.Context, url string, timeout time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
+	return p.await(ctx, "answer "+url, timeout, time.Millisecond, func() bool {
 		res, err := client.Get(url)
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
+		if err != nil {
+			return false
 		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+}
+
+// awaitListening dials addr until it accepts, p exits, or timeout.
+func (p *process) awaitListening(ctx context.Context, addr string, timeout time.Duration) error {
+	return p.await(ctx, "listen on "+addr, timeout, 5*time.Millisecond, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// await tries ready every pause until it holds, p exits, or timeout.
+func (p *process) await(ctx context.Context, what string, timeout, pause time.Duration, ready func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !ready() {
 		select {
 		case <-p.done:
 			return fmt.Errorf("%s exited (%v); its log: %s", p.name, p.err, p.log)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Millisecond):
+		case <-time.After(pause):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer %s within %s; its log: %s", p.name, url, timeout, p.log)
+			return fmt.Errorf("%s did not %s within %s; its log: %s", p.name, what, timeout, p.log)
 		}
 	}
+	return nil
 }
 
 // stop sends SIGTERM and waits, killing after a while.
@@ -182,25 +199,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// awaitListening dials addr until it accepts, p exits, or timeout.
-func awaitListening(ctx context.Context, p *process, addr string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("%s exited (%v); its log: %s", p.name, p.err, p.log)
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not listen on %s within %s; its log: %s", p.name, addr, timeout, p.log)
-		}
-	}
 }

@@ -156,7 +156,7 @@ func (r *rig) startReference(ctx context.Context) error {
 	}
 	r.procs = append(r.procs, floor)
 	floor.url = "http://" + addr
-	if err := awaitListening(ctx, floor, addr, 10*time.Second); err != nil {
+	if err := floor.awaitListening(ctx, addr, 10*time.Second); err != nil {
 		return err
 	}
 	r.references = append(r.references, floor)

@@ -340,6 +340,18 @@ func mappingFakes(gone map[string]bool, creates *atomic.Int32) *fakeJunction {
 	}
 }
 
+// recordLinkTokens makes fj list the Junction users it mints link tokens
+// for, in order.
+func recordLinkTokens(fj *fakeJunction) *[]string {
+	var tokensFor []string
+	linkToken := fj.linkToken
+	fj.linkToken = func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+		tokensFor = append(tokensFor, req.JunctionUserID)
+		return linkToken(ctx, req)
+	}
+	return &tokensFor
+}
+
 func TestReturningUsersAreMappedFromMemory(t *testing.T) {
 	var creates atomic.Int32
 	st := &countingStore{memStore: newMemStore()}
@@ -375,12 +387,7 @@ func TestDeleteAppUserForgetsTheRememberedMapping(t *testing.T) {
 	var creates atomic.Int32
 	gone := map[string]bool{}
 	fj := mappingFakes(gone, &creates)
-	var tokensFor []string
-	linkToken := fj.linkToken
-	fj.linkToken = func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
-		tokensFor = append(tokensFor, req.JunctionUserID)
-		return linkToken(ctx, req)
-	}
+	tokensFor := recordLinkTokens(fj)
 	s := newTestService(t, fj, &clock{now: time.Now()})
 	if _, err := s.StartLink(t.Context(), "frank", LinkRequest{}); err != nil {
 		t.Fatal(err)
@@ -391,8 +398,8 @@ func TestDeleteAppUserForgetsTheRememberedMapping(t *testing.T) {
 	if tok, err := s.StartLink(t.Context(), "frank", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-2" {
 		t.Fatalf("after DELETE /v1/me: %+v, %v", tok, err)
 	}
-	if want := []string{"junction-user-1", "junction-user-2"}; fmt.Sprint(tokensFor) != fmt.Sprint(want) {
-		t.Fatalf("link tokens minted for %q, want %q: the deleted user was still remembered", tokensFor, want)
+	if want := []string{"junction-user-1", "junction-user-2"}; fmt.Sprint(*tokensFor) != fmt.Sprint(want) {
+		t.Fatalf("link tokens minted for %q, want %q: the deleted user was still remembered", *tokensFor, want)
 	}
 }
 
@@ -402,12 +409,7 @@ func TestSelfHealingReplacesTheRememberedMapping(t *testing.T) {
 	var creates atomic.Int32
 	gone := map[string]bool{}
 	fj := mappingFakes(gone, &creates)
-	var tokensFor []string
-	linkToken := fj.linkToken
-	fj.linkToken = func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
-		tokensFor = append(tokensFor, req.JunctionUserID)
-		return linkToken(ctx, req)
-	}
+	tokensFor := recordLinkTokens(fj)
 	s := newTestService(t, fj, &clock{now: time.Now()})
 	if _, err := s.StartLink(t.Context(), "gina", LinkRequest{}); err != nil {
 		t.Fatal(err)
@@ -433,8 +435,8 @@ func TestSelfHealingReplacesTheRememberedMapping(t *testing.T) {
 		t.Fatalf("%d creates, want 3", n)
 	}
 	want := []string{"junction-user-1", "junction-user-1", "junction-user-2", "junction-user-2", "junction-user-2", "junction-user-3"}
-	if fmt.Sprint(tokensFor) != fmt.Sprint(want) {
-		t.Fatalf("link tokens tried for %q, want %q: a forgotten user was still remembered", tokensFor, want)
+	if fmt.Sprint(*tokensFor) != fmt.Sprint(want) {
+		t.Fatalf("link tokens tried for %q, want %q: a forgotten user was still remembered", *tokensFor, want)
 	}
 }
 

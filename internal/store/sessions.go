@@ -24,7 +24,7 @@ func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) e
 	})
 }
 
-func scanSession(r row) (linking.LinkSession, error) {
+func scanSession(r *sql.Row) (linking.LinkSession, error) {
 	var ls linking.LinkSession
 	var status, errorType string
 	var createdAt, completedAt dbTime

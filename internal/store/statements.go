@@ -52,58 +52,45 @@ func (c statementCache) close() {
 	}
 }
 
-// stmt is query ready to run on h, or nil when the dialect runs statements
-// unprepared.
-func (h handle) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// stmt is query's prepared statement, bound to h's transaction if any, or
+// nil when the dialect runs statements unprepared.
+func (h handle) stmt(ctx context.Context, query string) *sql.Stmt {
 	st := h.s.stmts[stmtKey{h.db, query}]
-	if st == nil || h.tx == nil {
-		return st, nil
+	if st != nil && h.tx != nil {
+		return h.tx.StmtContext(ctx, st)
 	}
-	return h.tx.StmtContext(ctx, st), nil
+	return st
+}
+
+// unprepared is what runs a statement that was not prepared.
+func (h handle) unprepared() interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+} {
+	if h.tx != nil {
+		return h.tx
+	}
+	return h.db
 }
 
 func (h handle) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := h.stmt(ctx, query)
-	switch {
-	case err != nil:
-		return nil, err
-	case st != nil:
+	if st := h.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
-	case h.tx != nil:
-		return h.tx.ExecContext(ctx, query, args...)
 	}
-	return h.db.ExecContext(ctx, query, args...)
+	return h.unprepared().ExecContext(ctx, query, args...)
 }
 
 func (h handle) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := h.stmt(ctx, query)
-	switch {
-	case err != nil:
-		return nil, err
-	case st != nil:
+	if st := h.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
-	case h.tx != nil:
-		return h.tx.QueryContext(ctx, query, args...)
 	}
-	return h.db.QueryContext(ctx, query, args...)
+	return h.unprepared().QueryContext(ctx, query, args...)
 }
 
-// row is one result row, or the error that kept it from being read.
-type row interface{ Scan(dest ...any) error }
-
-type failedRow struct{ err error }
-
-func (r failedRow) Scan(...any) error { return r.err }
-
-func (h handle) queryRow(ctx context.Context, query string, args ...any) row {
-	st, err := h.stmt(ctx, query)
-	switch {
-	case err != nil:
-		return failedRow{err}
-	case st != nil:
+func (h handle) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := h.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
-	case h.tx != nil:
-		return h.tx.QueryRowContext(ctx, query, args...)
 	}
-	return h.db.QueryRowContext(ctx, query, args...)
+	return h.unprepared().QueryRowContext(ctx, query, args...)
 }

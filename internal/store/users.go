@@ -8,7 +8,7 @@ import (
 	"github.com/linkbff/linkbff/internal/linking"
 )
 
-func scanMapping(r row) (linking.UserMapping, error) {
+func scanMapping(r *sql.Row) (linking.UserMapping, error) {
 	var m linking.UserMapping
 	var createdAt dbTime
 	err := r.Scan(&m.AppUserID, &m.JunctionUserID, &m.ClientUserID, &createdAt)
