@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,7 +21,21 @@ func scratchPostgres(ctx context.Context, serverURL string) (dbURL string, drop 
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, serverURL)
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", nil, errors.New("-postgres is not a URL")
+	}
+	// pool_* parameters are linkbff's (pgxpool's), not the server's.
+	admin := *u
+	q := admin.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	admin.RawQuery = q.Encode()
+	adminURL := admin.String()
+	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return "", nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
@@ -29,15 +44,11 @@ func scratchPostgres(ctx context.Context, serverURL string) (dbURL string, drop 
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", nil, fmt.Errorf("create scratch database: %w", err)
 	}
-	u, err := url.Parse(serverURL)
-	if err != nil {
-		return "", nil, err
-	}
 	u.Path = "/" + name
 	drop = func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		conn, err := pgx.Connect(ctx, serverURL)
+		conn, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
 			return
 		}
