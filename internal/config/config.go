@@ -166,7 +166,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{name: "DATABASE_URL", def: "sqlite:linkbff.db", url: true, help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run)",
+	{name: "DATABASE_URL", def: "sqlite:linkbff.db", url: true, help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run; 16 connections each unless pool_max_conns=N)",
 		parse: func(c *Config, v string) error {
 			c.DatabaseURL = v
 			if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {

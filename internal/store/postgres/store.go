@@ -69,8 +69,9 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 	}
 	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
 	db := stdlib.OpenDB(*cfg.ConnConfig)
-	db.SetMaxOpenConns(int(cfg.MaxConns))
-	db.SetMaxIdleConns(int(cfg.MaxConns))
+	maxConns := poolSize(url, cfg.MaxConns)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
 	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
 	s, err := store.New(ctx, db, db, dialect)
@@ -79,6 +80,22 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// defaultPoolSize is how many connections a replica opens unless the URL
+// says (pool_max_conns). pgxpool's own default, max(4, CPUs), made every
+// request beyond four wait for a connection while the others waited for
+// their commits: 16 doubled the warm token path's throughput on two cores,
+// and three replicas still stay well inside PostgreSQL's default
+// max_connections of 100.
+const defaultPoolSize = 16
+
+// poolSize is pool_max_conns when the URL sets it, else defaultPoolSize.
+func poolSize(url string, parsed int32) int {
+	if strings.Contains(url, "pool_max_conns") {
+		return int(parsed)
+	}
+	return defaultPoolSize
 }
 
 // classify: 23505 is a uniqueness clash; a lost or refused connection means
