@@ -39,8 +39,8 @@ type rig struct {
 	dropPG     func()
 	procs      []*process // everything to stop, in start order
 	cases      []*benchCase
-	// warmRate is the latest warm-user rate of each linkbff, to size what
-	// the first-time and callback rounds consume.
+	// warmRate is the best warm-user rate of each linkbff so far, to size
+	// what the first-time and callback rounds consume.
 	warmRate map[*process]float64
 }
 
@@ -290,7 +290,7 @@ func (r *rig) warmLoad(alg string) func(context.Context, int) (load, error) {
 }
 
 // roundSize is how many users or sessions a round of target consumes: its
-// warm rate for the round's duration, with a margin.
+// best warm rate so far for the round's duration, with a margin.
 func (r *rig) roundSize(target *process) int {
 	if r.o.smoke {
 		return 3000
@@ -303,7 +303,7 @@ func (r *rig) firstTimeLoad(storeName string, target *process) func(context.Cont
 	return func(_ context.Context, round int) (load, error) {
 		path := filepath.Join(r.dir, fmt.Sprintf("first-%s-%d.tokens", storeName, round))
 		users := userNames(fmt.Sprintf("first-%d-%d", round, time.Now().UnixNano()), r.roundSize(target))
-		return load{mode: "token", lines: path}, r.id.writeTokens(path, algHS256, users)
+		return load{mode: "token", lines: path, once: true}, r.id.writeTokens(path, algHS256, users)
 	}
 }
 
@@ -320,7 +320,7 @@ func (r *rig) callbackLoad(minter, target *process) func(context.Context, int) (
 		}
 		path := filepath.Join(r.dir, fmt.Sprintf("callbacks-%s-%d.paths", minter.name, round))
 		err = os.WriteFile(path, []byte(strings.Join(paths, "\n")+"\n"), 0o644)
-		return load{mode: "path", lines: path}, err
+		return load{mode: "path", lines: path, once: true}, err
 	}
 }
 

@@ -18,7 +18,8 @@ import (
 // one line the rig parses, and how often the lines ran out.
 const wrkScript = `
 local requests = {}
-local n, wrapped = 0, 0
+local n = 0
+wrapped = 0 -- global: done reads it through thread:get
 
 function init(args)
 	local mode, file = args[1], args[2]
@@ -57,6 +58,7 @@ end
 type load struct {
 	mode  string // "token" or "path"
 	lines string // file of tokens or paths
+	once  bool   // each line is meant to be used once (new users, sessions)
 }
 
 // wrkResult is one wrk run's figures plus the server's CPU time.
@@ -66,7 +68,7 @@ type wrkResult struct {
 	p50, p99 time.Duration
 	max      time.Duration
 	errors   int64 // socket errors and non-2xx/3xx answers
-	wrapped  bool  // the lines ran out and were reused
+	wrapped  bool  // lines meant to be used once ran out and were reused
 	cpu      time.Duration
 }
 
@@ -100,6 +102,7 @@ func runWrk(ctx context.Context, dir string, target *process, l load, d time.Dur
 		return wrkResult{}, fmt.Errorf("%w\n%s", err, out)
 	}
 	r.cpu = cpu
+	r.wrapped = r.wrapped && l.once
 	return r, nil
 }
 
