@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -212,10 +213,47 @@ func TestDeleteMeIsIdempotent(t *testing.T) {
 	if n := s.emu.UserCount(); n != 0 {
 		t.Fatalf("Junction users after delete: %d", n)
 	}
-	// Coming back later starts afresh.
+	// Coming back later starts afresh, with no attempt on the deleted user:
+	// the remembered mapping went with it.
+	tokensBefore := s.calls.count("POST /v2/link/token")
 	s.NewLinkToken(token, nil)
 	if n := s.emu.UserCount(); n != 1 {
 		t.Fatalf("users after coming back: %d", n)
+	}
+	if n := s.calls.count("POST /v2/link/token") - tokensBefore; n != 1 {
+		t.Fatalf("coming back took %d link token calls, want 1: the deleted Junction user was tried", n)
+	}
+}
+
+// A Junction user deleted behind linkbff's back is replaced once, and the
+// replacement is what later requests use.
+func TestVanishedJunctionUserIsReplacedAndRemembered(t *testing.T) {
+	s := productionServer(t, nil)
+	token := s.idp.Sign(t, testkit.Claims("vanishing"))
+	var signIn struct {
+		UserID string `json:"user_id"`
+	}
+	s.Request(http.MethodPost, "/v1/mobile/sign-in-token", token, nil).DecodeOK(t, "sign-in token", &signIn)
+	del := httptest.NewRequest(http.MethodDelete, "/v2/user/"+signIn.UserID, nil)
+	del.Header.Set("x-vital-api-key", testAPIKey)
+	rec := httptest.NewRecorder()
+	s.emu.Handler().ServeHTTP(rec, del)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("deleting the Junction user at the emulator: %d %s", rec.Code, rec.Body)
+	}
+	tokensBefore := s.calls.count("POST /v2/link/token")
+	for range 3 {
+		s.NewLinkToken(token, nil)
+	}
+	// One failed attempt on the vanished user, then one per request.
+	if n := s.calls.count("POST /v2/link/token") - tokensBefore; n != 4 {
+		t.Fatalf("3 requests after the Junction user vanished made %d link token calls, want 4", n)
+	}
+	if n := s.Logs.Count("mapping dropped"); n != 1 {
+		t.Fatalf("the mapping was dropped %d times, want 1\n%s", n, s.Logs)
+	}
+	if n := s.emu.UserCount(); n != 1 {
+		t.Fatalf("Junction users: %d, want the replacement only", n)
 	}
 }
 

@@ -56,6 +56,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer app.close()
 
+	if cfg.DebugAddr != "" {
+		stopDebug, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+
 	log.Info().Str("config", cfg.String()).Msg("configuration")
 	for _, w := range cfg.Warnings {
 		log.Warn().Msg(w)

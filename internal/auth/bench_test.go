@@ -8,24 +8,39 @@ import (
 
 func BenchmarkVerifyHS256(b *testing.B) {
 	verifier := mustVerifier(b, hs256Config())
-	token := signHS(b, jwt.SigningMethodHS256, []byte(testSecret), "", validClaims())
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := verifier.Verify(b.Context(), token); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchmarkVerify(b, verifier, signHS(b, jwt.SigningMethodHS256, []byte(testSecret), "", validClaims()))
 }
 
 func BenchmarkVerifyRS256(b *testing.B) {
 	signer := newRSASigner(b, "bench")
-	server := newJWKSServer(b, signer)
-	verifier := mustVerifier(b, jwksConfig(server.URL))
-	token := signer.sign(b, validClaims())
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := verifier.Verify(b.Context(), token); err != nil {
-			b.Fatal(err)
+	verifier := mustVerifier(b, jwksConfig(newJWKSServer(b, signer).URL))
+	benchmarkVerify(b, verifier, signer.sign(b, validClaims()))
+}
+
+func BenchmarkVerifyES256(b *testing.B) {
+	signer := newECSigner(b, "bench")
+	verifier := mustVerifier(b, jwksConfig(newJWKSServer(b, signer).URL))
+	benchmarkVerify(b, verifier, signer.sign(b, validClaims()))
+}
+
+// benchmarkVerify measures a token's first use (full verification) and
+// its later uses (remembered).
+func benchmarkVerify(b *testing.B, v *Verifier, token string) {
+	b.Run("first", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			v.verified.entries.Purge()
+			if _, err := v.Verify(b.Context(), token); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("again", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(b.Context(), token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -41,9 +41,12 @@ var (
 type Verifier struct {
 	userClaim   string
 	maxTokenAge time.Duration // negative: no cap
+	leeway      time.Duration
 	parser      *jwt.Parser
 	keyfunc     func(ctx context.Context) jwt.Keyfunc
 	jwks        *jwksKeys // nil in HS256 mode
+	verified    *verifiedTokens
+	now         func() time.Time // the parser's clock too; tests set it
 }
 
 // NewVerifier validates cfg and builds a Verifier. In JWKS mode it fetches
@@ -61,7 +64,15 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 // newVerifier builds a Verifier from a cfg that withDefaults returned; tests
 // call it to shorten intervals below what Config allows.
 func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
+	v = &Verifier{
+		userClaim:   cfg.UserClaim,
+		maxTokenAge: cfg.MaxTokenAge,
+		leeway:      cfg.Leeway,
+		verified:    newVerifiedTokens(),
+		now:         time.Now,
+	}
 	parserOptions := []jwt.ParserOption{
+		jwt.WithTimeFunc(func() time.Time { return v.now() }),
 		jwt.WithValidMethods(cfg.Algorithms),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithExpirationRequired(),
@@ -71,11 +82,7 @@ func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
 	if cfg.Audience != "" {
 		parserOptions = append(parserOptions, jwt.WithAudience(cfg.Audience))
 	}
-	v = &Verifier{
-		userClaim:   cfg.UserClaim,
-		maxTokenAge: cfg.MaxTokenAge,
-		parser:      jwt.NewParser(parserOptions...),
-	}
+	v.parser = jwt.NewParser(parserOptions...)
 
 	if cfg.HS256Secret != "" {
 		secret := []byte(cfg.HS256Secret)
@@ -114,13 +121,19 @@ func newVerifier(ctx context.Context, cfg Config) (v *Verifier, err error) {
 
 // Verify checks token and returns the principal it names. Every failure is
 // an *linking.Error with code Unauthenticated and the same generic message;
-// the wrapped cause explains why and never contains the token.
+// the wrapped cause explains why and never contains the token. A token that
+// passed is remembered (see verifiedTokens) and not verified again until
+// it expires or maxVerifiedAge has passed.
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
 	switch {
 	case token == "":
 		return Principal{}, rejected(errEmptyToken)
 	case len(token) > maxTokenBytes:
 		return Principal{}, rejected(errTokenTooLong)
+	}
+	now := v.now()
+	if p, ok := v.verified.get(token, now); ok {
+		return p, nil
 	}
 	claims := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx)); err != nil {
@@ -136,6 +149,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	p := Principal{UserID: userID}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil { // the parser requires exp
 		p.ExpiresAt = exp.Time
+		v.verified.add(token, p, exp.Add(v.leeway), now)
 	}
 	return p, nil
 }

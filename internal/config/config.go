@@ -54,6 +54,8 @@ type Config struct {
 
 	LogLevel  string
 	LogFormat string
+	// DebugAddr, when set, is a loopback host:port serving net/http/pprof.
+	DebugAddr string
 
 	// MetricsAddr is the separate listener Prometheus scrapes; "" = off.
 	MetricsAddr string
@@ -216,7 +218,7 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{name: "DATABASE_URL", def: "sqlite:linkbff.db", url: true, help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run)",
+	{name: "DATABASE_URL", def: "sqlite:linkbff.db", url: true, help: "sqlite:<file> or postgres://… (PostgreSQL when several replicas run; 16 connections each unless pool_max_conns=N)",
 		parse: func(c *Config, v string) error {
 			c.DatabaseURL = v
 			if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
@@ -414,6 +416,22 @@ var settings = []setting{
 		parse: func(c *Config, v string) (err error) { c.Tracing.Headers, err = parseHeaders(v); return err }},
 	{name: "OTEL_SERVICE_NAME", def: "linkbff", help: "service.name of linkbff's traces",
 		parse: func(c *Config, v string) error { c.Tracing.ServiceName = v; return nil }},
+	{name: "DEBUG_ADDR", note: "off", help: "loopback host:port serving Go's profiler (net/http/pprof), e.g. 127.0.0.1:6060",
+		parse: func(c *Config, v string) error {
+			c.DebugAddr = v
+			if v == "" {
+				return nil
+			}
+			host, _, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("%q is not host:port", v)
+			}
+			if !isLoopback(host) {
+				// Profiles show the process's memory: secrets and tokens.
+				return fmt.Errorf("%q is not a loopback address: the profiler exposes the process's memory, so it listens only on 127.0.0.1, ::1 or localhost", v)
+			}
+			return nil
+		}},
 }
 
 // Load reads and checks the configuration. Every problem is reported at

@@ -41,6 +41,18 @@ func TestDevModeStaysOnLoopback(t *testing.T) {
 	}
 }
 
+func TestDebugAddrOnLoopbackOnly(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil || c.DebugAddr != "" {
+		t.Fatalf("the profiler is on by default: %q, %v", c.DebugAddr, err)
+	}
+	for _, addr := range []string{"127.0.0.1:6060", "[::1]:0", "localhost:6060"} {
+		if c, err := Load(env(map[string]string{"DEBUG_ADDR": addr})); err != nil || c.DebugAddr != addr {
+			t.Errorf("DEBUG_ADDR=%s: %q, %v", addr, c.DebugAddr, err)
+		}
+	}
+}
+
 func TestProductionNamesEveryMissingVariable(t *testing.T) {
 	_, err := Load(env(map[string]string{"JUNCTION_API_KEY": "sk_us_secretvalue"}))
 	if err == nil {
@@ -100,6 +112,10 @@ func TestInvalidValues(t *testing.T) {
 		{"RATE_LIMIT_USER", "lots", "RATE_LIMIT_USER"},
 		{"REDIS_URL", "http://x", "REDIS_URL"},
 		{"SERVE_DEMO", "maybe", "SERVE_DEMO"},
+		{"DEBUG_ADDR", "6060", "DEBUG_ADDR \"6060\" is not host:port"},
+		{"DEBUG_ADDR", ":6060", "DEBUG_ADDR \":6060\" is not a loopback address"},
+		{"DEBUG_ADDR", "0.0.0.0:6060", "is not a loopback address"},
+		{"DEBUG_ADDR", "10.1.2.3:6060", "is not a loopback address"},
 		{"JUNCTION_REGION", "eu", "sandbox/us key"},
 		{"JUNCTION_ENV", "production", "sandbox/us key"},
 		{"JUNCTION_API_KEY", "pk_eu_x", "production/eu key"},

@@ -48,6 +48,7 @@ type Config struct {
 type Client struct {
 	baseURL     string
 	apiKey      string
+	apiKeyValue []string // the x-vital-api-key header's value, shared by every request
 	httpClient  *http.Client
 	maxRetries  int
 	baseBackoff time.Duration
@@ -84,6 +85,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		baseURL:     base,
 		apiKey:      cfg.APIKey,
+		apiKeyValue: []string{cfg.APIKey},
 		httpClient:  &noRedirect,
 		maxRetries:  cfg.MaxRetries,
 		baseBackoff: cfg.BaseBackoff,
@@ -139,8 +141,11 @@ func BaseURLFor(env, region string) (string, error) {
 
 // NewHTTPClient returns an http.Client whose transport has explicit dial,
 // TLS and response-header timeouts and keeps enough idle connections for a
-// busy BFF talking to a single host. The overall deadline is set per attempt
-// by Client, so the http.Client itself has none.
+// busy BFF talking to a single host: a burst of concurrent requests opens
+// one connection each, and up to 256 of them stay for the next burst
+// instead of being closed and dialled (with TLS) again. The overall
+// deadline is set per attempt by Client, so the http.Client itself has
+// none.
 func NewHTTPClient() *http.Client {
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
@@ -150,8 +155,8 @@ func NewHTTPClient() *http.Client {
 		TLSHandshakeTimeout:   5 * time.Second,
 		ResponseHeaderTimeout: 10 * time.Second,
 		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          128,
-		MaxIdleConnsPerHost:   64,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
 		IdleConnTimeout:       90 * time.Second,
 	}
 	return &http.Client{Transport: transport}

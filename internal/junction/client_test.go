@@ -91,7 +91,7 @@ func TestNewHTTPClientTuning(t *testing.T) {
 	if !ok {
 		t.Fatal("transport is not *http.Transport")
 	}
-	if tr.MaxIdleConnsPerHost != 64 || tr.IdleConnTimeout.Seconds() != 90 || !tr.ForceAttemptHTTP2 ||
+	if tr.MaxIdleConnsPerHost != 256 || tr.MaxIdleConns < tr.MaxIdleConnsPerHost || tr.IdleConnTimeout.Seconds() != 90 || !tr.ForceAttemptHTTP2 ||
 		tr.TLSHandshakeTimeout == 0 || tr.ResponseHeaderTimeout == 0 || tr.DialContext == nil {
 		t.Fatalf("transport not tuned: %+v", tr)
 	}

@@ -16,6 +16,18 @@ import (
 // maxBodyBytes caps how much of a response is read.
 const maxBodyBytes = 1 << 20
 
+// Request header names in canonical form, and the values every request
+// shares (net/http only reads them).
+var (
+	canonicalAccept      = http.CanonicalHeaderKey("Accept")
+	canonicalUserAgent   = http.CanonicalHeaderKey("User-Agent")
+	canonicalContentType = http.CanonicalHeaderKey("Content-Type")
+	canonicalAPIKey      = http.CanonicalHeaderKey(headerAPIKey)
+	canonicalLinkToken   = http.CanonicalHeaderKey(headerLinkToken)
+	jsonValue            = []string{"application/json"}
+	userAgentValue       = []string{userAgent}
+)
+
 // request describes one logical call; it may take several attempts.
 type request struct {
 	op     string // names the call for observers, e.g. "link_token"
@@ -111,15 +123,17 @@ func (c *Client) attempt(ctx context.Context, r request, payload []byte) (respon
 	if err != nil {
 		return response{}, err
 	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
+	// Keys already in canonical form, assigned directly: Header.Set would
+	// canonicalise (and allocate) the x-vital-* names on every attempt.
+	req.Header[canonicalAccept] = jsonValue
+	req.Header[canonicalUserAgent] = userAgentValue
 	if payload != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header[canonicalContentType] = jsonValue
 	}
 	if r.linkToken != "" {
-		req.Header.Set(headerLinkToken, r.linkToken)
+		req.Header[canonicalLinkToken] = []string{r.linkToken}
 	} else {
-		req.Header.Set(headerAPIKey, c.apiKey)
+		req.Header[canonicalAPIKey] = c.apiKeyValue
 	}
 
 	res, err := c.httpClient.Do(req)

@@ -40,6 +40,9 @@ type Config struct {
 	ClientUserIDs ClientUserIDs
 	// CatalogueTTL is how long the provider catalogue is cached; default 10m.
 	CatalogueTTL time.Duration
+	// MappingCacheSize is how many app users' Junction user mappings are
+	// kept in memory; default DefaultMappingCacheSize, negative disables.
+	MappingCacheSize int
 	// FreshWebhookWindow is how long a connection known only from a webhook
 	// is shown when Junction does not list it yet; default 10m.
 	FreshWebhookWindow time.Duration
@@ -75,6 +78,7 @@ type Service struct {
 	log           zerolog.Logger
 
 	userCreates   singleflight.Group
+	mappings      *mappingCache
 	catalogue     *catalogueCache
 	userProviders *userProvidersCache
 }
@@ -100,6 +104,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = NopObserver{}
 	}
+	if cfg.MappingCacheSize == 0 {
+		cfg.MappingCacheSize = DefaultMappingCacheSize
+	}
 	s := &Service{
 		junction:   cfg.Junction,
 		store:      cfg.Store,
@@ -115,6 +122,7 @@ func New(cfg Config) (*Service, error) {
 		publisher:     cfg.Publisher,
 		now:           cfg.Now,
 		log:           cfg.Logger,
+		mappings:      newMappingCache(cfg.MappingCacheSize),
 	}
 	s.catalogue = newCatalogueCache(cfg.CatalogueTTL, cfg.Now, cfg.Junction.Providers)
 	s.userProviders = newUserProvidersCache(cfg.Now, cfg.Junction.Connections)

@@ -305,3 +305,157 @@ func TestCompleteLinkExpiry(t *testing.T) {
 		t.Fatalf("expired session completed: %v", err)
 	}
 }
+
+// countingStore counts the mapping reads that reach the store.
+type countingStore struct {
+	*memStore
+	lookups atomic.Int32
+}
+
+func (c *countingStore) UserMappingByAppUser(ctx context.Context, id string) (UserMapping, error) {
+	c.lookups.Add(1)
+	return c.memStore.UserMappingByAppUser(ctx, id)
+}
+
+// mappingFakes is a Junction whose users can be made to vanish, counting
+// creates.
+func mappingFakes(gone map[string]bool, creates *atomic.Int32) *fakeJunction {
+	return &fakeJunction{
+		createUser: func(ctx context.Context, clientUserID string) (JunctionUser, error) {
+			return JunctionUser{ID: fmt.Sprintf("junction-user-%d", creates.Add(1))}, nil
+		},
+		deleteUser: func(ctx context.Context, id string) error { gone[id] = true; return nil },
+		linkToken: func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+			if gone[req.JunctionUserID] {
+				return LinkToken{}, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+			}
+			return LinkToken{Token: "lt-" + req.JunctionUserID}, nil
+		},
+		connections: func(ctx context.Context, id string) ([]Connection, error) {
+			if gone[id] {
+				return nil, WrapError(ENotFound, ErrUnknownJunctionUser, "gone")
+			}
+			return nil, nil
+		},
+	}
+}
+
+// recordLinkTokens makes fj list the Junction users it mints link tokens
+// for, in order.
+func recordLinkTokens(fj *fakeJunction) *[]string {
+	var tokensFor []string
+	linkToken := fj.linkToken
+	fj.linkToken = func(ctx context.Context, req LinkTokenRequest) (LinkToken, error) {
+		tokensFor = append(tokensFor, req.JunctionUserID)
+		return linkToken(ctx, req)
+	}
+	return &tokensFor
+}
+
+func TestReturningUsersAreMappedFromMemory(t *testing.T) {
+	var creates atomic.Int32
+	st := &countingStore{memStore: newMemStore()}
+	s := newTestService(t, mappingFakes(map[string]bool{}, &creates), &clock{now: time.Now()}, func(c *Config) { c.Store = st })
+	for range 5 {
+		if tok, err := s.StartLink(t.Context(), "dora", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-1" {
+			t.Fatalf("StartLink: %+v, %v", tok, err)
+		}
+	}
+	if n := st.lookups.Load(); n != 1 {
+		t.Fatalf("5 requests of one user read the mapping from the store %d times, want 1", n)
+	}
+	if n := creates.Load(); n != 1 {
+		t.Fatalf("%d Junction users created, want 1", n)
+	}
+	// Another process's mapping is read once, then remembered too.
+	if _, err := st.SaveUserMapping(t.Context(), UserMapping{AppUserID: "erin", JunctionUserID: "junction-user-99"}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if tok, err := s.StartLink(t.Context(), "erin", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-99" {
+			t.Fatalf("StartLink: %+v, %v", tok, err)
+		}
+	}
+	if n := st.lookups.Load(); n != 2 {
+		t.Fatalf("store lookups %d, want 2", n)
+	}
+}
+
+// DELETE /v1/me forgets the remembered mapping: the user's next request
+// maps a new Junction user at once instead of trying the deleted one.
+func TestDeleteAppUserForgetsTheRememberedMapping(t *testing.T) {
+	var creates atomic.Int32
+	gone := map[string]bool{}
+	fj := mappingFakes(gone, &creates)
+	tokensFor := recordLinkTokens(fj)
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	if _, err := s.StartLink(t.Context(), "frank", LinkRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteAppUser(t.Context(), "frank"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := s.StartLink(t.Context(), "frank", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-2" {
+		t.Fatalf("after DELETE /v1/me: %+v, %v", tok, err)
+	}
+	if want := []string{"junction-user-1", "junction-user-2"}; fmt.Sprint(*tokensFor) != fmt.Sprint(want) {
+		t.Fatalf("link tokens minted for %q, want %q: the deleted user was still remembered", *tokensFor, want)
+	}
+}
+
+// The self-healing paths (a link, a connections read) forget the mapping of
+// a vanished Junction user and remember its replacement.
+func TestSelfHealingReplacesTheRememberedMapping(t *testing.T) {
+	var creates atomic.Int32
+	gone := map[string]bool{}
+	fj := mappingFakes(gone, &creates)
+	tokensFor := recordLinkTokens(fj)
+	s := newTestService(t, fj, &clock{now: time.Now()})
+	if _, err := s.StartLink(t.Context(), "gina", LinkRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	gone["junction-user-1"] = true
+	for i := range 3 {
+		if tok, err := s.StartLink(t.Context(), "gina", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-2" {
+			t.Fatalf("request %d after the Junction user vanished: %+v, %v", i, tok, err)
+		}
+	}
+	if n := creates.Load(); n != 2 {
+		t.Fatalf("%d creates, want 2: the replacement is not remembered", n)
+	}
+	// A connections read finds the replacement gone too and forgets it.
+	gone["junction-user-2"] = true
+	if _, err := s.Connections(t.Context(), "gina"); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := s.StartLink(t.Context(), "gina", LinkRequest{}); err != nil || tok.Token != "lt-junction-user-3" {
+		t.Fatalf("after the connections read forgot the mapping: %+v, %v", tok, err)
+	}
+	if n := creates.Load(); n != 3 {
+		t.Fatalf("%d creates, want 3", n)
+	}
+	want := []string{"junction-user-1", "junction-user-1", "junction-user-2", "junction-user-2", "junction-user-2", "junction-user-3"}
+	if fmt.Sprint(*tokensFor) != fmt.Sprint(want) {
+		t.Fatalf("link tokens tried for %q, want %q: a forgotten user was still remembered", *tokensFor, want)
+	}
+}
+
+func TestMappingCacheNeverKeepsWhatARacingForgetDropped(t *testing.T) {
+	c := newMappingCache(10)
+	m := UserMapping{AppUserID: "hana", JunctionUserID: "j-1"}
+	epoch := c.begin() // a lookup starts and reads m from the store
+	c.forget("hana")   // meanwhile the mapping is deleted
+	c.add(m, epoch)    // the lookup's result arrives late
+	if got, ok := c.get("hana"); ok {
+		t.Fatalf("cached %+v after it was forgotten", got)
+	}
+	c.add(m, c.begin())
+	if _, ok := c.get("hana"); !ok {
+		t.Fatal("a lookup that raced nothing is not cached")
+	}
+	disabled := newMappingCache(-1)
+	disabled.add(m, disabled.begin())
+	if _, ok := disabled.get("hana"); ok {
+		t.Fatal("a disabled cache keeps entries")
+	}
+}

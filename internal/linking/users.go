@@ -56,8 +56,13 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (Use
 	if len(appUserID) > maxAppUserID {
 		return UserMapping{}, Errorf(EInvalid, "the token's user id is longer than %d bytes", maxAppUserID)
 	}
+	if m, ok := s.mappings.get(appUserID); ok {
+		return m, nil
+	}
+	epoch := s.mappings.begin()
 	m, err := s.store.UserMappingByAppUser(ctx, appUserID)
 	if err == nil {
+		s.mappings.add(m, epoch)
 		return m, nil
 	}
 	if !IsCode(err, ENotFound) {
@@ -72,6 +77,7 @@ func (s *Service) EnsureJunctionUser(ctx context.Context, appUserID string) (Use
 // keeps the id it had, unless Junction still holds the deleted user under it.
 func (s *Service) createJunctionUser(ctx context.Context, appUserID string, gone UserMapping) (UserMapping, error) {
 	v, err, _ := s.userCreates.Do(appUserID, func() (any, error) {
+		epoch := s.mappings.begin()
 		// Detached from the first caller's cancellation, since the others
 		// share it, but still bounded.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedCallTimeout)
@@ -99,6 +105,7 @@ func (s *Service) createJunctionUser(ctx context.Context, appUserID string, gone
 		if err != nil {
 			return UserMapping{}, err
 		}
+		s.mappings.add(stored, epoch)
 		s.log.Info().Bool("adopted", u.Adopted).Bool("replaces_deleted", gone.JunctionUserID != "").
 			Str("junction_user_id", stored.JunctionUserID).Msg("junction user mapped")
 		return stored, nil
@@ -133,7 +140,10 @@ func (s *Service) withJunctionUser(ctx context.Context, appUserID string, call f
 // forgetJunctionUser drops a mapping whose Junction user is gone, unless
 // another request has replaced it already.
 func (s *Service) forgetJunctionUser(ctx context.Context, m UserMapping) error {
-	if err := s.store.ForgetJunctionUser(ctx, m); err != nil {
+	err := s.store.ForgetJunctionUser(ctx, m)
+	// After the store has changed, so no lookup can cache the old row again.
+	s.mappings.forget(m.AppUserID)
+	if err != nil {
 		return err
 	}
 	s.userProviders.forget(m.JunctionUserID)
@@ -168,7 +178,9 @@ func (s *Service) DeleteAppUser(ctx context.Context, appUserID string) error {
 	if err := s.junction.DeleteUser(ctx, m.JunctionUserID); err != nil && !isUnknownJunctionUser(err) {
 		return err
 	}
-	if err := s.store.DeleteAppUser(ctx, appUserID, events...); err != nil {
+	err = s.store.DeleteAppUser(ctx, appUserID, events...)
+	s.mappings.forget(appUserID) // after the store, as in forgetJunctionUser
+	if err != nil {
 		return err
 	}
 	s.publish(ctx, events...)

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"sort"
 	"time"
 
@@ -17,15 +16,15 @@ import (
 func (s *Store) ApplyConnectionEvent(ctx context.Context, eventID string, c linking.ReportedConnection, events ...*linking.Event) (bool, error) {
 	updatedAt := s.d.EncodeTime(nowIfZero(c.UpdatedAt))
 	applied := false
-	err := s.inTx(ctx, "apply connection event", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.insertEvent, eventID, updatedAt)
+	err := s.inTx(ctx, "apply connection event", func(tx handle) error {
+		res, err := tx.exec(ctx, s.q.insertEvent, eventID, updatedAt)
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q.upsertConnection,
+		if _, err := tx.exec(ctx, s.q.upsertConnection,
 			c.JunctionUserID, c.Provider, c.Status, c.ErrorType, c.ErrorMessage, c.ExternalUserID,
 			s.encodeNullable(c.ConnectedAt), updatedAt); err != nil {
 			return err
@@ -47,7 +46,7 @@ func (s *Store) ReportedConnections(ctx context.Context, junctionUserID string) 
 }
 
 func (s *Store) reportedConnections(ctx context.Context, junctionUserID string) ([]linking.ReportedConnection, error) {
-	rows, err := s.reader.QueryContext(ctx, s.q.connectionsOf, junctionUserID)
+	rows, err := s.read().query(ctx, s.q.connectionsOf, junctionUserID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,8 +72,8 @@ func (s *Store) reportedConnections(ctx context.Context, junctionUserID string) 
 // DeleteReportedConnection removes one connection (absent is not an error)
 // and stores events, in one transaction.
 func (s *Store) DeleteReportedConnection(ctx context.Context, junctionUserID, provider string, events ...*linking.Event) error {
-	return s.inTx(ctx, "delete connection", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.deleteConnection, junctionUserID, provider); err != nil {
+	return s.inTx(ctx, "delete connection", func(tx handle) error {
+		if _, err := tx.exec(ctx, s.q.deleteConnection, junctionUserID, provider); err != nil {
 			return err
 		}
 		return s.insertEvents(ctx, tx, events)
@@ -84,11 +83,11 @@ func (s *Store) DeleteReportedConnection(ctx context.Context, junctionUserID, pr
 // Prune deletes webhook event ids received before eventsBefore and link
 // sessions created before sessionsBefore.
 func (s *Store) Prune(ctx context.Context, eventsBefore, sessionsBefore time.Time) error {
-	return s.inTx(ctx, "prune", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.pruneEvents, s.d.EncodeTime(eventsBefore)); err != nil {
+	return s.inTx(ctx, "prune", func(tx handle) error {
+		if _, err := tx.exec(ctx, s.q.pruneEvents, s.d.EncodeTime(eventsBefore)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.q.pruneSessions, s.d.EncodeTime(sessionsBefore))
+		_, err := tx.exec(ctx, s.q.pruneSessions, s.d.EncodeTime(sessionsBefore))
 		return err
 	})
 }

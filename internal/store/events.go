@@ -69,13 +69,13 @@ func newEventQueries(d Dialect) eventQueries {
 }
 
 // insertEvents stores events in tx and sets each one's Seq.
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*linking.Event) error {
+func (s *Store) insertEvents(ctx context.Context, tx handle, events []*linking.Event) error {
 	for _, e := range events {
 		state := e.Delivery.State
 		if state == "" {
 			state = linking.DeliveryNone
 		}
-		err := tx.QueryRowContext(ctx, s.eq.insert,
+		err := tx.queryRow(ctx, s.eq.insert,
 			e.ID, e.Type, e.AppUserID, e.JunctionUserID, e.Provider, e.Status, e.ErrorType, e.Reason,
 			e.Junction, e.Stream, s.d.EncodeTime(nowIfZero(e.CreatedAt)), string(state), s.encodeNullable(e.Delivery.NextAttemptAt),
 		).Scan(&e.Seq)
@@ -90,8 +90,8 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, events []*linking.
 // a seen eventID changes nothing and reports recorded=false.
 func (s *Store) RecordWebhookEvent(ctx context.Context, eventID string, events ...*linking.Event) (bool, error) {
 	recorded := false
-	err := s.inTx(ctx, "record webhook event", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.insertEvent, eventID, s.d.EncodeTime(time.Now()))
+	err := s.inTx(ctx, "record webhook event", func(tx handle) error {
+		res, err := tx.exec(ctx, s.q.insertEvent, eventID, s.d.EncodeTime(time.Now()))
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func scanEvents(rows *sql.Rows, err error) ([]linking.Event, error) {
 // first.
 func (s *Store) StreamEvents(ctx context.Context, appUserID string, afterSeq int64, limit int) (out []linking.Event, err error) {
 	err = s.run(ctx, "stream events", func() error {
-		out, err = scanEvents(s.reader.QueryContext(ctx, s.eq.streamEvents, appUserID, true, afterSeq, limit))
+		out, err = scanEvents(s.read().query(ctx, s.eq.streamEvents, appUserID, true, afterSeq, limit))
 		return err
 	})
 	return out, err
@@ -154,7 +154,7 @@ func (s *Store) StreamEvents(ctx context.Context, appUserID string, afterSeq int
 // LatestStreamSeq is the Seq of the app user's newest streamed event, or 0.
 func (s *Store) LatestStreamSeq(ctx context.Context, appUserID string) (seq int64, err error) {
 	err = s.run(ctx, "latest stream seq", func() error {
-		return s.reader.QueryRowContext(ctx, s.eq.latestStreamSeq, appUserID, true).Scan(&seq)
+		return s.read().queryRow(ctx, s.eq.latestStreamSeq, appUserID, true).Scan(&seq)
 	})
 	return seq, err
 }
@@ -162,7 +162,7 @@ func (s *Store) LatestStreamSeq(ctx context.Context, appUserID string) (seq int6
 // ForwardedEvents lists forwarded events, newest first.
 func (s *Store) ForwardedEvents(ctx context.Context, q linking.EventQuery) (out []linking.Event, err error) {
 	err = s.run(ctx, "forwarded events", func() error {
-		out, err = scanEvents(s.reader.QueryContext(ctx, s.eq.forwardedEvents,
+		out, err = scanEvents(s.read().query(ctx, s.eq.forwardedEvents,
 			string(q.State), string(q.State), q.BeforeSeq, q.BeforeSeq, q.Limit))
 		return err
 	})
@@ -173,13 +173,13 @@ func (s *Store) ForwardedEvents(ctx context.Context, q linking.EventQuery) (out 
 // stored.
 func (s *Store) Redeliver(ctx context.Context, id string, at time.Time) (linking.Event, error) {
 	var e linking.Event
-	err := s.inTx(ctx, "redeliver event", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "redeliver event", func(tx handle) error {
 		when := s.d.EncodeTime(at)
-		if _, err := tx.ExecContext(ctx, s.eq.redeliver, when, id, when); err != nil {
+		if _, err := tx.exec(ctx, s.eq.redeliver, when, id, when); err != nil {
 			return err
 		}
 		var err error
-		e, err = scanEvent(tx.QueryRowContext(ctx, s.eq.eventByID, id))
+		e, err = scanEvent(tx.queryRow(ctx, s.eq.eventByID, id))
 		if err == nil && e.Delivery.State == linking.DeliveryNone {
 			err = linking.Errorf(linking.EConflict, "this event was not forwarded: its type was not in APP_WEBHOOK_EVENTS, or no APP_WEBHOOK_URL was set, when it happened")
 		}
@@ -194,10 +194,10 @@ func (s *Store) Redeliver(ctx context.Context, id string, at time.Time) (linking
 // ClaimDeliveries leases up to limit due events to owner, oldest due first.
 func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]linking.Event, error) {
 	var out []linking.Event
-	err := s.inTx(ctx, "claim deliveries", func(tx *sql.Tx) error {
+	err := s.inTx(ctx, "claim deliveries", func(tx handle) error {
 		at := s.d.EncodeTime(now)
 		var err error
-		out, err = scanEvents(tx.QueryContext(ctx, s.eq.claim, at, at, limit, owner, s.d.EncodeTime(now.Add(lease))))
+		out, err = scanEvents(tx.query(ctx, s.eq.claim, at, at, limit, owner, s.d.EncodeTime(now.Add(lease))))
 		return err
 	})
 	// RETURNING keeps no order.
@@ -208,7 +208,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, owner string, now time.Time
 // FinishDelivery records an attempt's result while owner holds the lease.
 func (s *Store) FinishDelivery(ctx context.Context, id, owner string, d linking.Delivery) error {
 	return s.run(ctx, "finish delivery", func() error {
-		_, err := s.writer.ExecContext(ctx, s.eq.finish, string(d.State), s.encodeNullable(d.NextAttemptAt), d.LastStatus,
+		_, err := s.write().exec(ctx, s.eq.finish, string(d.State), s.encodeNullable(d.NextAttemptAt), d.LastStatus,
 			d.LastError, s.encodeNullable(d.DeliveredAt), id, owner)
 		return err
 	})
@@ -218,7 +218,7 @@ func (s *Store) FinishDelivery(ctx context.Context, id, owner string, d linking.
 // delivery.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) error {
 	return s.run(ctx, "prune events", func() error {
-		_, err := s.writer.ExecContext(ctx, s.eq.prune, s.d.EncodeTime(before))
+		_, err := s.write().exec(ctx, s.eq.prune, s.d.EncodeTime(before))
 		return err
 	})
 }

@@ -68,15 +68,20 @@ func newQueries(d Dialect) queries {
 		pruneEvents:   `DELETE FROM webhook_events WHERE received_at < ?`,
 		pruneSessions: `DELETE FROM link_sessions WHERE created_at < ?`,
 	}
-	for _, p := range []*string{
+	for _, p := range q.all() {
+		*p = rebind(d, *p)
+	}
+	return q
+}
+
+// all lists every statement, for rebinding and preparing.
+func (q *queries) all() []*string {
+	return []*string{
 		&q.mappingByAppUser, &q.mappingByJunctionUser, &q.insertMapping, &q.insertMappingStrict,
 		&q.deleteUserConnections, &q.deleteMapping, &q.deleteUserSessions,
 		&q.forgetMapping, &q.deleteConnectionsOf,
 		&q.insertSession, &q.sessionByID, &q.completeSession, &q.latestSession,
 		&q.insertEvent, &q.upsertConnection, &q.connectionsOf, &q.deleteConnection,
 		&q.pruneEvents, &q.pruneSessions,
-	} {
-		*p = rebind(d, *p)
 	}
-	return q
 }

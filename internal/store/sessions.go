@@ -11,18 +11,24 @@ import (
 
 // CreateLinkSession stores a new session; a duplicate ID is an EConflict.
 func (s *Store) CreateLinkSession(ctx context.Context, ls linking.LinkSession) error {
+	args := []any{ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt))}
+	if s.sessionInserts != nil {
+		if err := s.sessionInserts.insert(ctx, args...); err != nil {
+			return s.wrapErr("create link session", err)
+		}
+		return nil
+	}
 	return s.run(ctx, "create link session", func() error {
-		_, err := s.writer.ExecContext(ctx, s.q.insertSession,
-			ls.ID, ls.AppUserID, ls.JunctionUserID, ls.Provider, ls.ReturnTo, s.d.EncodeTime(nowIfZero(ls.CreatedAt)))
+		_, err := s.write().exec(ctx, s.q.insertSession, args...)
 		return err
 	})
 }
 
-func scanSession(row *sql.Row) (linking.LinkSession, error) {
+func scanSession(r *sql.Row) (linking.LinkSession, error) {
 	var ls linking.LinkSession
 	var status, errorType string
 	var createdAt, completedAt dbTime
-	err := row.Scan(&ls.ID, &ls.AppUserID, &ls.JunctionUserID, &ls.Provider, &ls.ReturnTo,
+	err := r.Scan(&ls.ID, &ls.AppUserID, &ls.JunctionUserID, &ls.Provider, &ls.ReturnTo,
 		&createdAt, &status, &errorType, &completedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return linking.LinkSession{}, linking.Errorf(linking.ENotFound, "link session not found")
@@ -40,7 +46,7 @@ func scanSession(row *sql.Row) (linking.LinkSession, error) {
 // LinkSession returns a session by id, or ENotFound.
 func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSession, err error) {
 	err = s.run(ctx, "link session", func() error {
-		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.sessionByID, id))
+		ls, err = scanSession(s.read().queryRow(ctx, s.q.sessionByID, id))
 		return err
 	})
 	return ls, err
@@ -50,7 +56,7 @@ func (s *Store) LinkSession(ctx context.Context, id string) (ls linking.LinkSess
 // provider, or for the user's pick in Link, created at or after since.
 func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider string, since time.Time) (ls linking.LinkSession, err error) {
 	err = s.run(ctx, "latest link session", func() error {
-		ls, err = scanSession(s.reader.QueryRowContext(ctx, s.q.latestSession, junctionUserID, provider, s.d.EncodeTime(since)))
+		ls, err = scanSession(s.read().queryRow(ctx, s.q.latestSession, junctionUserID, provider, s.d.EncodeTime(since)))
 		return err
 	})
 	return ls, err
@@ -61,8 +67,8 @@ func (s *Store) LatestLinkSession(ctx context.Context, junctionUserID, provider 
 // in the same transaction when this call recorded the outcome.
 func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Outcome, at time.Time, events ...*linking.Event) (linking.LinkSession, error) {
 	var stored linking.LinkSession
-	err := s.inTx(ctx, "complete link session", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id)
+	err := s.inTx(ctx, "complete link session", func(tx handle) error {
+		res, err := tx.exec(ctx, s.q.completeSession, o.Status, o.ErrorType, s.d.EncodeTime(nowIfZero(at)), id)
 		if err != nil {
 			return err
 		}
@@ -73,7 +79,7 @@ func (s *Store) CompleteLinkSession(ctx context.Context, id string, o linking.Ou
 				return err
 			}
 		}
-		stored, err = scanSession(tx.QueryRowContext(ctx, s.q.sessionByID, id))
+		stored, err = scanSession(tx.queryRow(ctx, s.q.sessionByID, id))
 		return err
 	})
 	if err != nil {

@@ -30,6 +30,13 @@ type Dialect struct {
 	EncodeTime func(time.Time) any
 	// TimeColumnType is the SQL type of timestamps, for schema_migrations.
 	TimeColumnType string
+	// GroupCommit batches concurrent link session inserts into shared
+	// transactions: for a database with one writer connection, where
+	// commits queue anyway.
+	GroupCommit bool
+	// PrepareStatements prepares each statement once per connection through
+	// database/sql; off when the driver caches statements itself.
+	PrepareStatements bool
 	// Classify tells EConflict (a uniqueness clash) and EUnavailable (the
 	// database cannot be reached, or is too busy) from other failures,
 	// which it reports as "".
@@ -56,6 +63,9 @@ type Store struct {
 	d      Dialect
 	q      queries
 	eq     eventQueries
+	stmts  statementCache
+	// sessionInserts batches CreateLinkSession; nil without GroupCommit.
+	sessionInserts *groupCommit
 }
 
 var _ linking.Store = (*Store)(nil)
@@ -63,9 +73,18 @@ var _ linking.Store = (*Store)(nil)
 // New applies pending migrations through writer and returns the store.
 // Reads go to reader, which may be writer itself.
 func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d), eq: newEventQueries(d)}
+	s := &Store{writer: writer, reader: reader, d: d, q: newQueries(d), eq: newEventQueries(d), stmts: statementCache{}}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	if d.PrepareStatements {
+		if err := s.stmts.prepare(ctx, s.q.all(), writer, reader); err != nil {
+			s.stmts.close()
+			return nil, s.wrapErr("prepare statements", err)
+		}
+	}
+	if d.GroupCommit {
+		s.sessionInserts = newGroupCommit(s, s.q.insertSession)
 	}
 	return s, nil
 }
@@ -88,6 +107,10 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.sessionInserts != nil {
+		s.sessionInserts.close()
+	}
+	s.stmts.close()
 	var readerErr error
 	if s.reader != s.writer {
 		readerErr = s.reader.Close()
@@ -153,22 +176,27 @@ type commitError struct{ error }
 
 func (e commitError) Unwrap() error { return e.error }
 
-// inTx runs fn in a writer transaction, committing when fn returns nil.
-func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	return s.run(ctx, op, func() error {
-		tx, err := s.writer.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-		if err := fn(tx); err != nil {
-			return err
-		}
-		if err := tx.Commit(); err != nil {
-			return commitError{err}
-		}
-		return nil
-	})
+// inTx runs fn in a writer transaction, committing when fn returns nil,
+// once more when the dialect says the failure is safe to retry.
+func (s *Store) inTx(ctx context.Context, op string, fn func(tx handle) error) error {
+	return s.run(ctx, op, func() error { return s.inTxOnce(ctx, fn) })
+}
+
+// inTxOnce runs fn in one writer transaction; a failed COMMIT comes back
+// as a commitError.
+func (s *Store) inTxOnce(ctx context.Context, fn func(tx handle) error) error {
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(handle{s: s, db: s.writer, tx: tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return commitError{err}
+	}
+	return nil
 }
 
 // rebind writes a query for the dialect: ? becomes $n where needed.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -36,10 +37,14 @@ var dialect = store.Dialect{
 	// round instead), so both backends store the same instant.
 	EncodeTime:     func(t time.Time) any { return t.UTC().Truncate(time.Microsecond) },
 	TimeColumnType: "timestamptz",
-	Classify:       classify,
-	RetryOnce:      connectionLost,
-	SkipLocked:     " FOR UPDATE SKIP LOCKED",
-	Migrations:     migrationFiles,
+	// pgx prepares each statement once per connection and caches it
+	// (QueryExecModeCacheStatement, set in Open): a query is one round
+	// trip, where database/sql's Prepare would add one per transaction.
+	PrepareStatements: false,
+	Classify:          classify,
+	RetryOnce:         connectionLost,
+	SkipLocked:        " FOR UPDATE SKIP LOCKED",
+	Migrations:        migrationFiles,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 			return nil, err
@@ -63,9 +68,11 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 		// The parse error may quote the URL, password included.
 		return nil, errors.New("postgres: invalid database URL")
 	}
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
 	db := stdlib.OpenDB(*cfg.ConnConfig)
-	db.SetMaxOpenConns(int(cfg.MaxConns))
-	db.SetMaxIdleConns(int(cfg.MaxConns))
+	maxConns := poolSize(url, cfg.MaxConns)
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxLifetime(cfg.MaxConnLifetime)
 	db.SetConnMaxIdleTime(cfg.MaxConnIdleTime)
 	s, err := store.New(ctx, db, db, dialect)
@@ -74,6 +81,22 @@ func Open(ctx context.Context, url string) (*store.Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// defaultPoolSize is how many connections a replica opens unless the URL
+// says (pool_max_conns). pgxpool's own default, max(4, CPUs), made every
+// request beyond four wait for a connection while the others waited for
+// their commits: 16 doubled the warm token path's throughput on two cores,
+// and three replicas still stay well inside PostgreSQL's default
+// max_connections of 100.
+const defaultPoolSize = 16
+
+// poolSize is pool_max_conns when the URL sets it, else defaultPoolSize.
+func poolSize(url string, parsed int32) int {
+	if strings.Contains(url, "pool_max_conns") {
+		return int(parsed)
+	}
+	return defaultPoolSize
 }
 
 // classify: 23505 is a uniqueness clash; a lost or refused connection means

@@ -31,8 +31,13 @@ var dialect = store.Dialect{
 	Name:           "sqlite",
 	EncodeTime:     func(t time.Time) any { return t.UnixMicro() },
 	TimeColumnType: "INTEGER",
-	Classify:       classify,
-	Migrations:     migrationFiles,
+	// The driver parses every statement it is handed afresh.
+	PrepareStatements: true,
+	// One writer connection: inserts queue for it anyway, so they share
+	// commits.
+	GroupCommit: true,
+	Classify:    classify,
+	Migrations:  migrationFiles,
 	// Each migration's transaction is IMMEDIATE (see _txlock below): it
 	// takes the file's write lock, which is lock enough.
 }

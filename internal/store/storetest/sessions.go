@@ -18,6 +18,7 @@ var linkSessionTests = []namedTest{
 	{"FirstOutcomeWins", testFirstOutcomeWins},
 	{"ConcurrentCompletes", testConcurrentCompletes},
 	{"LatestForAConnection", testLatestSession},
+	{"ConcurrentCreates", testConcurrentCreates},
 }
 
 func session(id string, m linking.UserMapping) linking.LinkSession {
@@ -181,5 +182,36 @@ func testLatestSession(t *testing.T, s *store.Store) {
 		if got.ID != tc.want {
 			t.Errorf("latest session for %s since +%dm = %s, want %s", tc.provider, tc.since, got.ID, tc.want)
 		}
+	}
+}
+
+// Concurrent creates may share a transaction (group commit); each is
+// stored or fails on its own: a duplicate among them is the only one that
+// conflicts.
+func testConcurrentCreates(t *testing.T, s *store.Store) {
+	m := mapping("app-1", "jn-1")
+	noErr(t, s.CreateLinkSession(ctx(t), session("s-taken", m)), "CreateLinkSession")
+	const callers = 50
+	errs := make([]error, callers)
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			id := fmt.Sprintf("s-%02d", i)
+			if i == callers/2 {
+				id = "s-taken"
+			}
+			errs[i] = s.CreateLinkSession(ctx(t), session(id, m))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == callers/2 {
+			wantCode(t, err, linking.EConflict, "the duplicate among concurrent creates")
+			continue
+		}
+		noErr(t, err, fmt.Sprintf("create %d", i))
+		got, err := s.LinkSession(ctx(t), fmt.Sprintf("s-%02d", i))
+		noErr(t, err, fmt.Sprintf("LinkSession %d", i))
+		checkSession(t, fmt.Sprintf("session %d", i), got, session(fmt.Sprintf("s-%02d", i), m))
 	}
 }
