@@ -88,10 +88,10 @@ func wire(ctx context.Context, cfg config.Config, publicURL string, log zerolog.
 	}
 
 	webhooks, err := webhookVerifier(upstream.webhookSecret, log)
-	webhooks = m.WebhookVerifier(webhooks)
 	if err != nil {
 		return nil, err
 	}
+	webhooks = m.WebhookVerifier(webhooks)
 
 	limits, err := openRateLimits(ctx, cfg, log, m)
 	if err != nil {
