@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/zerolog"
@@ -119,13 +120,29 @@ func HTTPStatus(code linking.ErrorCode) int {
 func encodeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err error) {
 	status, detail, e := describe(err)
 	logError(log, r, status, err)
-	if e != nil && e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+999_999_999)/1_000_000_000)))
+	if wait := retryAfter(status, e); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 	}
 	encode(w, status, errorBody{Error: detail})
+}
+
+// defaultRetryAfter is the wait a 429 or 503 advises when its cause named
+// none (Junction answered 503 without Retry-After, say): an app that is
+// told to come back should always be told when.
+const defaultRetryAfter = 2 * time.Second
+
+// retryAfter is the Retry-After an answer carries, zero for none.
+func retryAfter(status int, e *linking.Error) time.Duration {
+	if e != nil && e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+		return defaultRetryAfter
+	}
+	return 0
 }
 
 // describe turns err into a status and a caller-safe body.

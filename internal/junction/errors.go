@@ -26,6 +26,7 @@ type Error struct {
 	RetryAfter time.Duration
 
 	createdOn time.Time // detail.created_on of the conflict, when present
+	garbled   bool      // a 2xx body that is not the JSON it should be
 	cause     error     // transport-level cause, kept for errors.Is
 }
 
@@ -59,6 +60,12 @@ func (e *Error) Unwrap() error { return e.cause }
 // time, Junction's 408 and 429, and its 5xx.
 func (e *Error) Retryable() bool {
 	return e.StatusCode == 0 || retryableStatus(e.StatusCode)
+}
+
+// Malformed reports whether Junction answered success with a body that
+// could not be read (garbled, cut short or too large).
+func (e *Error) Malformed() bool {
+	return e.StatusCode >= 200 && e.StatusCode <= 299
 }
 
 // IsNotFound reports whether err is (or wraps) a Junction 404.

@@ -82,19 +82,23 @@ func (c *Client) do(ctx context.Context, r request, out any) (err error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.attempt(ctx, r, payload)
 		call.Attempts, call.StatusCode = attempt+1, resp.status
-		if err == nil && resp.status >= 200 && resp.status <= 299 {
-			return decodeSuccess(r, resp, out)
-		}
-		if ctx.Err() != nil {
-			return c.contextError(ctx, r)
-		}
 		var failure *Error
-		if err != nil {
+		switch {
+		case err == nil && resp.status >= 200 && resp.status <= 299:
+			failure = decodeSuccess(r, resp, out)
+			if failure == nil {
+				return nil
+			}
+		case ctx.Err() != nil:
+			return c.contextError(ctx, r)
+		case err != nil:
 			failure = transportError(r, err, c.timeout)
-		} else {
+		default:
 			failure = statusError(r, resp, c.apiKey, r.linkToken)
 		}
-		if attempt >= retries || !(failure.StatusCode == 0 || retryableStatus(failure.StatusCode)) {
+		// A success whose body does not parse was garbled or cut short on the
+		// way; the call is safe to repeat, so it is tried again like a 503.
+		if attempt >= retries || !(failure.Retryable() || failure.garbled) {
 			return failure
 		}
 		delay := backoff(c.baseBackoff, attempt, failure.RetryAfter)
@@ -198,18 +202,20 @@ func statusError(r request, resp response, secrets ...string) *Error {
 	}
 }
 
-func decodeSuccess(r request, resp response, out any) error {
+func decodeSuccess(r request, resp response, out any) *Error {
 	if out == nil {
 		return nil
 	}
-	fail := func(detail string) error {
+	fail := func(detail string) *Error {
 		return &Error{StatusCode: resp.status, Method: r.method, Path: r.path, Detail: detail}
 	}
 	if resp.truncated {
 		return fail(fmt.Sprintf("response body exceeds %d bytes", maxBodyBytes))
 	}
 	if err := json.Unmarshal(resp.body, out); err != nil {
-		return fail("undecodable response: " + snippet(err.Error()))
+		e := fail("undecodable response: " + snippet(err.Error()))
+		e.garbled = true
+		return e
 	}
 	return nil
 }

@@ -111,6 +111,35 @@ func TestRetriesTransportErrorThenSucceeds(t *testing.T) {
 	}
 }
 
+// A 200 whose body does not parse (garbled or cut short on the way) is
+// tried again where the call is safe to repeat, and reported as Malformed
+// where it is not.
+func TestGarbledSuccessIsRetriedWhenSafe(t *testing.T) {
+	garbledOnce := func() (http.HandlerFunc, *atomic.Int32) {
+		var n atomic.Int32
+		return func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				writeJSON(w, 200, `{"user_id": "unterminated`)
+				return
+			}
+			writeJSON(w, 200, `{"user_id":"u-1","link_token":"t","sign_in_token":"s","client_user_id":"cu-1"}`)
+		}, &n
+	}
+	for name, call := range map[string]func(*Client) error{"create user": createUser, "link token": linkToken} {
+		handler, count := garbledOnce()
+		c, rec := newTestClient(t, newFakeJunction(t, handler))
+		if err := call(c); err != nil || count.Load() != 2 || len(rec.recorded()) != 1 {
+			t.Errorf("%s: err %v after %d attempts, sleeps %v; want success on the second", name, err, count.Load(), rec.recorded())
+		}
+	}
+	handler, count := garbledOnce()
+	c, _ := newTestClient(t, newFakeJunction(t, handler))
+	_, err := c.SignInToken(context.Background(), "u-1")
+	if je := asJunctionError(t, err); !je.Malformed() || je.Retryable() || count.Load() != 1 {
+		t.Fatalf("sign-in token: %+v after %d attempts; want one attempt, Malformed", je, count.Load())
+	}
+}
+
 func TestNoRetry(t *testing.T) {
 	tests := []struct {
 		name   string

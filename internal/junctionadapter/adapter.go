@@ -175,6 +175,9 @@ func classify(op operation, err error) error {
 		e := linking.WrapError(linking.EUpstreamUnavailable, err, "Junction is unavailable, try again shortly")
 		e.RetryAfter = jerr.RetryAfter
 		return e
+	case jerr.Malformed():
+		// Junction said yes in words linkbff cannot read, even after retries.
+		return linking.WrapError(linking.EUpstream, err, "Junction's answer could not be read; try again shortly")
 	case status == http.StatusNotFound && userScoped[op]:
 		return linking.WrapError(linking.ENotFound, fmt.Errorf("%w: %w", linking.ErrUnknownJunctionUser, err), "the Junction user no longer exists")
 	case op == opDisconnect && (status == http.StatusNotFound || status == http.StatusUnprocessableEntity):

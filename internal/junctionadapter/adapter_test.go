@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,6 +158,25 @@ func TestLinkToken400NotAboutTheProviderIsUpstreamError(t *testing.T) {
 	_, err := a.LinkToken(t.Context(), linking.LinkTokenRequest{JunctionUserID: "u-1", Provider: "oura", RedirectURL: "x"})
 	if linking.ErrorCodeOf(err) != linking.EUpstream {
 		t.Fatalf("got %v, want upstream_error", err)
+	}
+}
+
+// A 200 whose body is not JSON is Junction's garble, not linkbff's
+// mistake: 502 saying so, for every operation that reads an answer.
+func TestGarbledSuccessIsUpstreamErrorSayingSo(t *testing.T) {
+	a := newAdapter(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"link_token": "unterminated`)
+	})
+	for name, op := range operations {
+		err := op(t.Context(), a)
+		if name == "delete user" || name == "disconnect" {
+			continue // they read no answer
+		}
+		e, ok := linking.AsError(err)
+		if !ok || e.Code != linking.EUpstream || !strings.Contains(e.Message, "could not be read") {
+			t.Errorf("garbled 200 on %s → %v, want upstream_error saying the answer could not be read", name, err)
+		}
 	}
 }
 
