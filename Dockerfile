@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build: docker build -t linkbff .
+# Build: docker build --build-arg LINKBFF_VERSION="$(git describe --tags --always --dirty)" -t linkbff .
 # Run (dev mode, everything built in):
 #   docker run -e ALLOW_NETWORK_DEV_MODE=true -p 8080:8080 linkbff
 # Production: pass JUNCTION_API_KEY, PUBLIC_URL, AUTH_* … at run time (-e or
@@ -10,6 +10,8 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+# What `linkbff --version` prints: the build context has no .git to ask.
+ARG LINKBFF_VERSION=""
 RUN sh scripts/build-static.sh /out && mkdir -p /out/data
 
 # distroless/static: no shell, no package manager, runs as uid 65532.

@@ -31,7 +31,8 @@ func runSubcommand(ctx context.Context, args []string, getenv func(string) strin
 	}
 	switch args[1] {
 	case "--version", "-version", "version":
-		fmt.Fprintln(stdout, versionLine(debug.ReadBuildInfo()))
+		info, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(stampedVersion, info, ok))
 		return true, nil
 	case "token":
 		return true, runToken(ctx, args[2:], getenv, stdout, stderr)
@@ -50,11 +51,20 @@ Commands:
 `)
 }
 
-// versionLine describes the build: module version, VCS revision (and
-// whether the tree had uncommitted changes), commit time, Go release.
-func versionLine(info *debug.BuildInfo, ok bool) string {
+// stampedVersion is set by scripts/build-static.sh (-ldflags -X) from git
+// describe or LINKBFF_VERSION: the Docker build has no .git to read, and
+// go build's own VCS stamp can be switched off (-buildvcs=false).
+var stampedVersion string
+
+// versionLine describes the build: the stamped version when there is one,
+// else module version, VCS revision (and whether the tree had uncommitted
+// changes), commit time; and the Go release.
+func versionLine(stamped string, info *debug.BuildInfo, ok bool) string {
 	if !ok {
 		return "linkbff (no build information)"
+	}
+	if stamped != "" {
+		return fmt.Sprintf("linkbff %s (%s)", stamped, info.GoVersion)
 	}
 	settings := map[string]string{}
 	for _, s := range info.Settings {

@@ -18,16 +18,18 @@ func TestVersionLine(t *testing.T) {
 		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "f0f3dce300055a6b51e5b1f0a7e2d3c4b5a69788"},
 			{Key: "vcs.time", Value: "2026-11-24T07:14:20Z"}, {Key: "vcs.modified", Value: "true"}}}
 	tests := []struct {
-		info *debug.BuildInfo
-		ok   bool
-		want string
+		ldflagsVersion string
+		info           *debug.BuildInfo
+		ok             bool
+		want           string
 	}{
-		{stamped, true, "linkbff v0.0.0-20261124071420-f0f3dce30005+dirty (revision f0f3dce30005 with uncommitted changes, committed 2026-11-24T07:14:20Z; go1.26.8)"},
-		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, true, "linkbff (devel) (no VCS information in this build; go1.26.8)"},
-		{nil, false, "linkbff (no build information)"},
+		{"", stamped, true, "linkbff v0.0.0-20261124071420-f0f3dce30005+dirty (revision f0f3dce30005 with uncommitted changes, committed 2026-11-24T07:14:20Z; go1.26.8)"},
+		{"", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, true, "linkbff (devel) (no VCS information in this build; go1.26.8)"},
+		{"v1.2.0-3-gf0f3dce30005", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, true, "linkbff v1.2.0-3-gf0f3dce30005 (go1.26.8)"},
+		{"", nil, false, "linkbff (no build information)"},
 	}
 	for _, tt := range tests {
-		if got := versionLine(tt.info, tt.ok); got != tt.want {
+		if got := versionLine(tt.ldflagsVersion, tt.info, tt.ok); got != tt.want {
 			t.Errorf("versionLine = %q\n want %q", got, tt.want)
 		}
 	}
