@@ -192,7 +192,7 @@ func validateJWKSURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if isLoopbackHost(u.Hostname()) {
+		if IsLoopbackHost(u.Hostname()) {
 			return nil
 		}
 		return configErr("JWKSURL", "must use https (http is allowed only for loopback hosts)")
@@ -201,7 +201,9 @@ func validateJWKSURL(raw string) error {
 	}
 }
 
-func isLoopbackHost(host string) bool {
+// IsLoopbackHost reports whether host (a name or an IP, without port) is
+// this machine only: where plain http and dev mode are safe.
+func IsLoopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}

@@ -426,7 +426,7 @@ var settings = []setting{
 			if err != nil {
 				return fmt.Errorf("%q is not host:port", v)
 			}
-			if !isLoopback(host) {
+			if !auth.IsLoopbackHost(host) {
 				// Profiles show the process's memory: secrets and tokens.
 				return fmt.Errorf("%q is not a loopback address: the profiler exposes the process's memory, so it listens only on 127.0.0.1, ::1 or localhost", v)
 			}
@@ -468,7 +468,7 @@ func (c *Config) check() []string {
 	if c.Dev.Enabled {
 		// An empty JUNCTION_API_KEY (say, a missing Kubernetes secret) must
 		// not turn a deployment into an emulator with an open dev sign-in.
-		if host, _, err := net.SplitHostPort(c.ListenAddr); err == nil && !isLoopback(host) && !c.Dev.AllowNetwork {
+		if host, _, err := net.SplitHostPort(c.ListenAddr); err == nil && !auth.IsLoopbackHost(host) && !c.Dev.AllowNetwork {
 			bad("JUNCTION_API_KEY is not set, so linkbff would run in dev mode (emulator, dev sign-in for anyone) on the non-loopback LISTEN_ADDR %s: set JUNCTION_API_KEY, or ALLOW_NETWORK_DEV_MODE=true if that is what you want (e.g. in a local container)", c.ListenAddr)
 		}
 		// Dev mode signs its own tokens unless an identity provider is set
@@ -629,14 +629,6 @@ func keyEnvironment(key string) string {
 		return "production/" + region
 	}
 	return ""
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }
