@@ -374,8 +374,8 @@ export interface components {
          *     - `payload_too_large` (413): The body is over 64 KiB (1 MiB for webhooks). Send less.
          *     - `rate_limited` (429): This user (or IP) spent its budget, or holds too many event streams open; `Retry-After` says when to retry.
          *     - `internal` (500): A bug; the message is generic and the log has the cause. Report it.
-         *     - `upstream_error` (502): Junction refused what linkbff sent: a linkbff bug or a wrong `JUNCTION_API_KEY`, never the app's fault. Retrying will not help.
-         *     - `upstream_unavailable` (503): Junction is down, slow or throttling (its 429, 5xx, timeouts); `Retry-After` says when to retry, when known.
+         *     - `upstream_error` (502): Junction refused what linkbff sent: a linkbff bug or a wrong `JUNCTION_API_KEY`, never the app's fault; retrying will not help. Or Junction's answer could not be read, even after retries (the message says so).
+         *     - `upstream_unavailable` (503): Junction is down, slow or throttling (its 429, 5xx, timeouts); `Retry-After` says when to retry (Junction's own, else 2 s).
          *     - `unavailable` (503): linkbff's database cannot be reached, or a replica holds as many event streams as it may; `Retry-After` is set. Retry later.
          * @enum {string}
          */
