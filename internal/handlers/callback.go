@@ -98,8 +98,9 @@ func renderCallbackError(w http.ResponseWriter, r *http.Request, log zerolog.Log
 		encodeError(w, r, log, err)
 		return
 	}
-	status, detail, _ := describe(err)
+	status, detail, e := describe(err)
 	logError(log, r, status, err)
+	setRetryAfter(w, status, e)
 	title := "Something went wrong"
 	switch linking.ErrorCodeOf(err) {
 	case linking.ENotFound:

@@ -120,9 +120,7 @@ func HTTPStatus(code linking.ErrorCode) int {
 func encodeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err error) {
 	status, detail, e := describe(err)
 	logError(log, r, status, err)
-	if wait := retryAfter(status, e); wait > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
-	}
+	setRetryAfter(w, status, e)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="linkbff", error="invalid_token"`)
 	}
@@ -134,15 +132,19 @@ func encodeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err
 // told to come back should always be told when.
 const defaultRetryAfter = 2 * time.Second
 
-// retryAfter is the Retry-After an answer carries, zero for none.
-func retryAfter(status int, e *linking.Error) time.Duration {
-	if e != nil && e.RetryAfter > 0 {
-		return e.RetryAfter
+// setRetryAfter tells a 429 or 503 when to come back, in whole seconds
+// rounded up: e's own wait, else defaultRetryAfter.
+func setRetryAfter(w http.ResponseWriter, status int, e *linking.Error) {
+	wait := time.Duration(0)
+	switch {
+	case e != nil && e.RetryAfter > 0:
+		wait = e.RetryAfter
+	case status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests:
+		wait = defaultRetryAfter
+	default:
+		return
 	}
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		return defaultRetryAfter
-	}
-	return 0
+	w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 }
 
 // describe turns err into a status and a caller-safe body.

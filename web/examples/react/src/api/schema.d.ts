@@ -756,7 +756,7 @@ export interface components {
         Unavailable: {
             headers: {
                 "X-Request-Id": components["headers"]["RequestId"];
-                "Retry-After": components["headers"]["RetryAfterWhenKnown"];
+                "Retry-After": components["headers"]["RetryAfter"];
                 [name: string]: unknown;
             };
             content: {
@@ -791,8 +791,6 @@ export interface components {
         RequestId: string;
         /** @description Seconds to wait before retrying */
         RetryAfter: string;
-        /** @description Seconds to wait before retrying, when known */
-        RetryAfterWhenKnown: string;
     };
     pathItems: never;
 }
