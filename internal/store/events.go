@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"sort"
 	"time"
 
@@ -16,7 +17,7 @@ var _ linking.Outbox = (*Store)(nil)
 // event table stays one file's business.
 type eventQueries struct {
 	insert, eventByID, streamEvents, latestStreamSeq, forwardedEvents string
-	claim, finish, redeliver, prune, deleteUserEvents                 string
+	claim, finish, redeliver, prune, deleteUserEvents, lockStream     string
 }
 
 const eventColumns = `seq, id, type, app_user_id, junction_user_id, provider, status, error_type, reason, junction_body,
@@ -58,18 +59,35 @@ func newEventQueries(d Dialect) eventQueries {
 			WHERE id = ? AND delivery <> 'none' AND (lease_until IS NULL OR lease_until <= ?)`,
 		prune:            `DELETE FROM events WHERE created_at < ? AND delivery <> 'pending'`,
 		deleteUserEvents: `DELETE FROM events WHERE app_user_id = ? AND delivery <> 'pending'`,
+		lockStream:       d.LockStream,
 	}
 	for _, p := range []*string{
 		&q.insert, &q.eventByID, &q.streamEvents, &q.latestStreamSeq, &q.forwardedEvents,
-		&q.claim, &q.finish, &q.redeliver, &q.prune, &q.deleteUserEvents,
+		&q.claim, &q.finish, &q.redeliver, &q.prune, &q.deleteUserEvents, &q.lockStream,
 	} {
 		*p = rebind(d, *p)
 	}
 	return q
 }
 
-// insertEvents stores events in tx and sets each one's Seq.
+// insertEvents stores events in tx and sets each one's Seq, first locking
+// the streams they go to (in order, so two transactions never wait on each
+// other) where the dialect must.
 func (s *Store) insertEvents(ctx context.Context, tx handle, events []*linking.Event) error {
+	if s.eq.lockStream != "" {
+		var users []string
+		for _, e := range events {
+			if e.Stream && !slices.Contains(users, e.AppUserID) {
+				users = append(users, e.AppUserID)
+			}
+		}
+		slices.Sort(users)
+		for _, user := range users {
+			if _, err := tx.exec(ctx, s.eq.lockStream, user); err != nil {
+				return err
+			}
+		}
+	}
 	for _, e := range events {
 		state := e.Delivery.State
 		if state == "" {

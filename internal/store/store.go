@@ -49,6 +49,12 @@ type Dialect struct {
 	// wait for each other nor claim the same rows; "" where writers are
 	// serialised anyway (SQLite).
 	SkipLocked string
+	// LockStream, run with an app user's id before that user's streamed
+	// events are inserted, holds other such inserts until the transaction
+	// ends, so one user's events commit in Seq order and a stream resuming
+	// after the highest Seq it saw misses none; "" where writers are
+	// serialised anyway (SQLite).
+	LockStream string
 	// Migrations holds the schema as migrations/NNNN_description.sql files.
 	Migrations fs.FS
 	// LockMigrations serialises migrations across processes on conn and

@@ -30,6 +30,9 @@ var migrationFiles embed.FS
 // across replicas starting at once.
 const migrationLockKey int64 = 0x6c696e6b626666 // "linkbff"
 
+// streamLockClass is the first key of the per-user stream locks ("lnke").
+const streamLockClass = "1819175781"
+
 var dialect = store.Dialect{
 	Name:                 "postgres",
 	NumberedPlaceholders: true,
@@ -44,7 +47,12 @@ var dialect = store.Dialect{
 	Classify:          classify,
 	RetryOnce:         connectionLost,
 	SkipLocked:        " FOR UPDATE SKIP LOCKED",
-	Migrations:        migrationFiles,
+	// A Seq is drawn when its row is inserted but seen when its transaction
+	// commits: without this, two of a user's events committing in the other
+	// order would let a resuming stream skip the first. Keyed apart from the
+	// migration lock by its first half.
+	LockStream: `SELECT pg_advisory_xact_lock(` + streamLockClass + `, hashtext(?))`,
+	Migrations: migrationFiles,
 	LockMigrations: func(ctx context.Context, conn *sql.Conn) (func(), error) {
 		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrationLockKey); err != nil {
 			return nil, err

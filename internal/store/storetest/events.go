@@ -17,6 +17,7 @@ var eventTests = []namedTest{
 	{"StoredWithRecordedWebhookOnly", testEventWithRecordedWebhook},
 	{"StoredWithDisconnectAndUserDeletion", testEventWithDeletes},
 	{"StreamResume", testStreamResume},
+	{"StreamResumeMissesNothingUnderConcurrentWrites", testStreamResumeUnderConcurrentWrites},
 	{"ClaimLeaseFinish", testClaimLeaseFinish},
 	{"ConcurrentClaimsNeverOverlap", testConcurrentClaims},
 	{"Redeliver", testRedeliver},
@@ -221,6 +222,58 @@ func testStreamResume(t *testing.T, s *store.Store) {
 		if got != want {
 			t.Errorf("LatestStreamSeq(%s) = %d, want %d", user, got, want)
 		}
+	}
+}
+
+// A reader that resumes after the highest Seq it has seen, as a reconnecting
+// event stream does, must see every event of its user: one user's events
+// may not commit in an order other than their Seqs, or a resume skips the
+// one that committed late.
+func testStreamResumeUnderConcurrentWrites(t *testing.T, s *store.Store) {
+	const writers, perWriter = 8, 40
+	var wg sync.WaitGroup
+	recorded := make(chan string, writers*perWriter)
+	for range writers {
+		wg.Go(func() {
+			for range perWriter {
+				e := event("busy", linking.EventConnectionCreated, false, base)
+				if _, err := s.RecordWebhookEvent(ctx(t), "msg-"+e.ID, e); err != nil {
+					t.Error(err)
+					return
+				}
+				recorded <- e.ID
+			}
+		})
+	}
+	writing := make(chan struct{})
+	go func() { wg.Wait(); close(writing) }()
+
+	seen := map[string]bool{}
+	var cursor int64
+	read := func() {
+		for _, e := range streamOf(t, s, "busy", cursor) {
+			seen[e.ID] = true
+			cursor = max(cursor, e.Seq)
+		}
+	}
+	for done := false; !done; {
+		select {
+		case <-writing:
+			done = true
+		default:
+		}
+		read()
+	}
+	read()
+	close(recorded)
+	missed := 0
+	for id := range recorded {
+		if !seen[id] {
+			missed++
+		}
+	}
+	if missed > 0 {
+		t.Errorf("a reader resuming after the highest Seq it saw missed %d of %d events: they committed after a higher Seq", missed, writers*perWriter)
 	}
 }
 
