@@ -71,8 +71,8 @@ func newEventQueries(d Dialect) eventQueries {
 }
 
 // insertEvents stores events in tx and sets each one's Seq, first locking
-// the streams they go to (in order, so two transactions never wait on each
-// other) where the dialect must.
+// the streams they go to where the dialect must (in sorted order, so two
+// transactions never deadlock on those locks).
 func (s *Store) insertEvents(ctx context.Context, tx handle, events []*linking.Event) error {
 	if s.eq.lockStream != "" {
 		var users []string
