@@ -95,6 +95,9 @@ func New(ctx context.Context, writer, reader *sql.DB, d Dialect) (*Store, error)
 	return s, nil
 }
 
+// ReaderStats is the read pool's database/sql statistics.
+func (s *Store) ReaderStats() sql.DBStats { return s.reader.Stats() }
+
 // System names the database: "sqlite" or "postgres".
 func (s *Store) System() string { return s.d.Name }
 

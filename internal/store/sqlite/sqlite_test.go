@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,29 @@ func openTemp(t testing.TB) *store.Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) *store.Store { return openTemp(t) })
+}
+
+// Reads at once, more than database/sql's default of two idle connections:
+// the read pool keeps every connection it opened instead of closing it after
+// each use (and opening the file and preparing statements again).
+func TestReadPoolKeepsItsConnections(t *testing.T) {
+	s := openTemp(t)
+	defer s.Close()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				if _, err := s.UserMappingByAppUser(t.Context(), "nobody"); !linking.IsCode(err, linking.ENotFound) {
+					t.Errorf("UserMappingByAppUser: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if st := s.ReaderStats(); st.MaxIdleClosed > 0 || st.OpenConnections < 2 {
+		t.Errorf("read pool: %d connections open, %d closed for exceeding the idle limit; want them kept", st.OpenConnections, st.MaxIdleClosed)
+	}
 }
 
 func TestInMemory(t *testing.T) {
