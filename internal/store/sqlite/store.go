@@ -79,7 +79,7 @@ func Open(ctx context.Context, dsn string) (*store.Store, error) {
 		// Every reader stays open: database/sql keeps two idle by default,
 		// so each read past two at once closed its connection after use and
 		// the next one paid for opening the file and preparing statements
-		// again (a third of the callback's CPU under load).
+		// again (a third of the CPU when a profile ran only reads).
 		readers := max(4, runtime.NumCPU())
 		reader.SetMaxOpenConns(readers)
 		reader.SetMaxIdleConns(readers)
